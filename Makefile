@@ -1,0 +1,69 @@
+# `make run` and `make test` are the whole quick start: each sets up what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WEB_BUILD := roomtone/static/index.html
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f -print 2>/dev/null)
+CHROMIUM ?= chromium
+PYTEST_ARGS ?=
+
+.PHONY: run test setup web browser lint test-web test-py bench clean
+
+run: setup web
+	ALLOW_INSECURE_HTTP=true $(BIN)/roomtone serve
+
+test: setup web browser lint test-web test-py
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+ifneq ($(wildcard web/package.json),)
+web: $(WEB_BUILD)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB_BUILD): web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+test-web: web/node_modules/.installed
+	cd web && npm run --silent typecheck && npm run --silent test
+else
+web:
+	@echo "web/ not present: serving without a browser client"
+test-web:
+	@true
+endif
+
+# Browser tests drive Debian's Chromium; install it when we can (root with apt).
+browser:
+	@if command -v $(CHROMIUM) >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's 'chromium' package: run 'sudo apt-get install chromium'" >&2; \
+		exit 1; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-py: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/sfu.py
+	$(BIN)/python bench/wsfanout.py
+
+clean:
+	rm -rf $(VENV) web/node_modules roomtone/static

@@ -1,0 +1,5 @@
+import sys
+
+from roomtone.cli import main
+
+sys.exit(main())

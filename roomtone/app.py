@@ -1,0 +1,101 @@
+"""The aiohttp application: middlewares, routes, the room and its transport."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from roomtone import clientlogs, eventlog
+from roomtone.auth import auth_middleware
+from roomtone.config import ConfigError, ServerConfig
+from roomtone.room import Room
+from roomtone.security import add_security_headers, security_middleware
+from roomtone.signaling import Signaling
+from roomtone.transport import Transport
+from roomtone.webclient import WebClient
+
+CONFIG_KEY = web.AppKey("config", ServerConfig)
+SIGNALING_KEY = web.AppKey("signaling", Signaling)
+
+
+def make_transport(config: ServerConfig, room: Room) -> Transport:
+    """The one place that maps MEDIA_TRANSPORT to a transport class."""
+    if config.media_transport == "webrtc":
+        from roomtone.webrtcrelay import WebRtcRelay
+
+        return WebRtcRelay(room)
+    if config.media_transport == "sfu":
+        try:
+            from roomtone.sfu import SfuTransport
+        except ImportError:
+            raise ConfigError(
+                "MEDIA_TRANSPORT", "sfu is not available yet; use ws or webrtc"
+            ) from None
+        return SfuTransport(room, config)
+    from roomtone.wsrelay import WsRelay
+
+    return WsRelay(room, config)
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access log without tokens or names from query strings."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.path == "/health":
+            return
+        self.logger.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote,
+            request.method,
+            eventlog.redact(request.path_qs),
+            response.status,
+            time * 1000,
+        )
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def participants(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SIGNALING_KEY].room.roster())
+
+
+async def client_config(request: web.Request) -> web.Response:
+    """What the browser needs before joining (no secrets): the mode decides its checks."""
+    config = request.app[CONFIG_KEY]
+    return web.json_response(
+        {"mediaTransport": config.media_transport, "maxParticipants": config.max_participants}
+    )
+
+
+def create_app(config: ServerConfig) -> web.Application:
+    middlewares = [security_middleware(config)]
+    if config.auth.enabled:
+        middlewares.append(auth_middleware(config.auth))
+    app = web.Application(middlewares=middlewares, client_max_size=clientlogs.MAX_BODY_BYTES + 1)
+    app["config"] = config  # plain key too: auth and clientlogs read it without importing app
+    app[CONFIG_KEY] = config
+    room = Room(config.max_participants)
+    transport = make_transport(config, room)
+    signaling = Signaling(config, room, transport)
+    app[SIGNALING_KEY] = signaling
+    web_client = WebClient(config.web_root)
+
+    app.router.add_get("/health", health)
+    app.router.add_get("/participants", participants)
+    app.router.add_get("/config", client_config)
+    app.router.add_post("/logs", clientlogs.post_logs)
+    app.router.add_get("/ws", signaling.handle)
+    app.router.add_route("*", "/{tail:.*}", web_client.handle)
+    app.on_response_prepare.append(add_security_headers)
+
+    async def on_shutdown(app: web.Application) -> None:
+        await signaling.shutdown()
+        await transport.close()
+
+    app.on_shutdown.append(on_shutdown)
+    logging.getLogger(__name__).debug("media transport: %s", transport.name)
+    return app
