@@ -11,7 +11,7 @@ from roomtone import clientlogs, eventlog
 from roomtone.auth import auth_middleware
 from roomtone.config import ConfigError, ServerConfig
 from roomtone.room import Room
-from roomtone.security import add_security_headers, security_middleware
+from roomtone.security import security_headers, security_middleware
 from roomtone.signaling import Signaling
 from roomtone.transport import Transport
 from roomtone.webclient import WebClient
@@ -74,9 +74,8 @@ async def client_config(request: web.Request) -> web.Response:
 def create_app(config: ServerConfig) -> web.Application:
     middlewares = [security_middleware(config)]
     if config.auth.enabled:
-        middlewares.append(auth_middleware(config.auth))
+        middlewares.append(auth_middleware(config))
     app = web.Application(middlewares=middlewares, client_max_size=clientlogs.MAX_BODY_BYTES + 1)
-    app["config"] = config  # plain key too: auth and clientlogs read it without importing app
     app[CONFIG_KEY] = config
     room = Room(config.max_participants)
     transport = make_transport(config, room)
@@ -87,10 +86,10 @@ def create_app(config: ServerConfig) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/participants", participants)
     app.router.add_get("/config", client_config)
-    app.router.add_post("/logs", clientlogs.post_logs)
+    app.router.add_post("/logs", clientlogs.logs_handler(config))
     app.router.add_get("/ws", signaling.handle)
     app.router.add_route("*", "/{tail:.*}", web_client.handle)
-    app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(security_headers(config))
 
     async def on_shutdown(app: web.Application) -> None:
         await signaling.shutdown()

@@ -16,7 +16,8 @@ from typing import Any
 import jwt
 from aiohttp import web
 
-from roomtone.config import AuthConfig
+from roomtone.config import AuthConfig, ServerConfig
+from roomtone.security import is_secure
 
 ALGORITHM = "RS256"
 OPEN_PATHS = frozenset({"/health"})
@@ -105,7 +106,7 @@ def unauthorized(request: web.BaseRequest, reason: str, clear_cookie: str | None
 
 
 def set_auth_cookie(
-    response: web.StreamResponse, request: web.Request, config: AuthConfig, token: str, claims: dict
+    response: web.StreamResponse, config: AuthConfig, secure: bool, token: str, claims: dict
 ) -> None:
     max_age = max(0, int(claims["exp"] - time.time()))
     response.set_cookie(
@@ -115,11 +116,13 @@ def set_auth_cookie(
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=bool(request.get("secure")),
+        secure=secure,
     )
 
 
-def auth_middleware(config: AuthConfig):
+def auth_middleware(server_config: ServerConfig):
+    config = server_config.auth
+
     @web.middleware
     async def middleware(request: web.Request, handler):
         if request.path in OPEN_PATHS:
@@ -135,10 +138,10 @@ def auth_middleware(config: AuthConfig):
                 # Browsers cannot read a refused handshake's status, so accept and close 1008.
                 return await refuse_websocket(request, str(exc))
             return unauthorized(request, str(exc), config.cookie_name if has_cookie else None)
-        request["auth_claims"] = claims
         response = await handler(request)
         if source in ("query", "header") and not response.prepared:
-            set_auth_cookie(response, request, config, token, claims)
+            secure = is_secure(request, server_config)
+            set_auth_cookie(response, config, secure, token, claims)
         return response
 
     return middleware

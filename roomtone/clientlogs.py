@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from roomtone import eventlog
+from roomtone.config import ServerConfig
 from roomtone.security import client_address
 
 MAX_BODY_BYTES = 32 * 1024
@@ -65,12 +66,17 @@ def parse_event(body: bytes) -> dict[str, Any]:
     return {"event": event.strip(), **fields}
 
 
-async def post_logs(request: web.Request) -> web.Response:
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    try:
-        record = parse_event(body)
-    except InvalidLog as exc:
-        return web.Response(status=400, text=str(exc))
-    ip = client_address(request, request.app["config"])
-    eventlog.emit(record.pop("event"), source="client", ip=ip, **record)
-    return web.Response(status=204)
+def logs_handler(config: ServerConfig):
+    """The `POST /logs` handler; the config decides how the client address is read."""
+
+    async def post_logs(request: web.Request) -> web.Response:
+        body = await request.content.read(MAX_BODY_BYTES + 1)
+        try:
+            record = parse_event(body)
+        except InvalidLog as exc:
+            return web.Response(status=400, text=str(exc))
+        ip = client_address(request, config)
+        eventlog.emit(record.pop("event"), source="client", ip=ip, **record)
+        return web.Response(status=204)
+
+    return post_logs

@@ -120,6 +120,7 @@ SERVER_VARIABLES: dict[str, tuple[str, str]] = {
     "SFU_ANNOUNCED_IP": ("", "public IP advertised in SFU candidates"),
     "WS_MEDIA_CACHE_BYTES": ("8388608", "per-publisher history kept for late joiners (ws)"),
     "WS_SEND_QUEUE_BYTES": ("4194304", "per-recipient media queue before skipping ahead (ws)"),
+    "JOIN_TIMEOUT_SECONDS": ("15", "seconds a socket may stay connected without joining"),
     "WEB_ROOT": ("", "directory of a built web client to serve instead of the packaged one"),
     "LOG_LEVEL": ("info", "debug, info, warning or error"),
 }
@@ -331,6 +332,7 @@ def load_server_config(env: Mapping[str, str] | None = None) -> ServerConfig:
         ),
         web_root=parse_web_root(env.get("WEB_ROOT", "")),
         log_level=parse_choice(env, "LOG_LEVEL", "info", LOG_LEVELS),
+        join_timeout_seconds=float(parse_int(env, "JOIN_TIMEOUT_SECONDS", 15, 1, 3600)),
     )
 
 

@@ -78,7 +78,6 @@ def https_required(request: web.BaseRequest, config: ServerConfig) -> bool:
 def security_middleware(config: ServerConfig):
     @web.middleware
     async def middleware(request: web.Request, handler):
-        request["secure"] = is_secure(request, config)
         if https_required(request, config):
             return web.Response(status=400, text="HTTPS is required.")
         return await handler(request)
@@ -86,9 +85,13 @@ def security_middleware(config: ServerConfig):
     return middleware
 
 
-async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare hook: every response, errors and static files included."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.get("secure"):
-        response.headers["Strict-Transport-Security"] = HSTS
+def security_headers(config: ServerConfig):
+    """An on_response_prepare hook: every response, errors and static files included."""
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if is_secure(request, config):
+            response.headers["Strict-Transport-Security"] = HSTS
+
+    return add_headers
