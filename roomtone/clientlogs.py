@@ -14,6 +14,7 @@ from aiohttp import web
 
 from roomtone import eventlog
 from roomtone.config import ServerConfig
+from roomtone.ratelimit import KeyedBuckets
 from roomtone.security import client_address
 
 MAX_BODY_BYTES = 32 * 1024
@@ -67,15 +68,19 @@ def parse_event(body: bytes) -> dict[str, Any]:
 
 
 def logs_handler(config: ServerConfig):
-    """The `POST /logs` handler; the config decides how the client address is read."""
+    """The `POST /logs` handler, rate-limited per client address."""
+    per_minute = config.limits.logs_per_minute
+    buckets = KeyedBuckets(rate=per_minute / 60, burst=max(1, per_minute // 2))
 
     async def post_logs(request: web.Request) -> web.Response:
+        ip = client_address(request, config)
+        if not buckets.take(ip):
+            return web.Response(status=429, text="Too many log events; try again later.")
         body = await request.content.read(MAX_BODY_BYTES + 1)
         try:
             record = parse_event(body)
         except InvalidLog as exc:
             return web.Response(status=400, text=str(exc))
-        ip = client_address(request, config)
         eventlog.emit(record.pop("event"), source="client", ip=ip, **record)
         return web.Response(status=204)
 

@@ -59,6 +59,18 @@ class WsRelayConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    """Abuse limits; the defaults are far above what a real call uses."""
+
+    messages_per_second: int = 50  # control messages per socket (burst: 4 s worth)
+    media_bytes_per_second: int = 4 * 1024 * 1024  # ws media per socket (burst: 2 s worth)
+    max_unjoined_sockets: int = 200  # connected but not joined, whole server
+    max_unjoined_per_address: int = 20
+    logs_per_minute: int = 60  # POST /logs per client address
+    heartbeat_seconds: float = 20.0  # ping interval; a silent socket is dropped after ~1.5x
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     host: str = "0.0.0.0"
     port: int = 5670
@@ -72,6 +84,7 @@ class ServerConfig:
     auth: AuthConfig = field(default_factory=AuthConfig)
     sfu: SfuConfig = field(default_factory=SfuConfig)
     wsrelay: WsRelayConfig = field(default_factory=WsRelayConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     web_root: Path | None = None
     log_level: str = "info"
     join_timeout_seconds: float = 15.0
@@ -120,6 +133,12 @@ SERVER_VARIABLES: dict[str, tuple[str, str]] = {
     "SFU_ANNOUNCED_IP": ("", "public IP advertised in SFU candidates"),
     "WS_MEDIA_CACHE_BYTES": ("8388608", "per-publisher history kept for late joiners (ws)"),
     "WS_SEND_QUEUE_BYTES": ("4194304", "per-recipient media queue before skipping ahead (ws)"),
+    "WS_MESSAGES_PER_SECOND": ("50", "control messages a socket may send per second"),
+    "WS_MEDIA_BYTES_PER_SECOND": ("4194304", "media bytes a socket may send per second (ws)"),
+    "MAX_UNJOINED_SOCKETS": ("200", "sockets connected but not joined, whole server"),
+    "MAX_UNJOINED_PER_ADDRESS": ("20", "sockets connected but not joined, per client address"),
+    "LOGS_PER_MINUTE": ("60", "POST /logs events accepted per client address per minute"),
+    "WS_HEARTBEAT_SECONDS": ("20", "WebSocket ping interval; silent sockets are dropped"),
     "JOIN_TIMEOUT_SECONDS": ("15", "seconds a socket may stay connected without joining"),
     "WEB_ROOT": ("", "directory of a built web client to serve instead of the packaged one"),
     "LOG_LEVEL": ("info", "debug, info, warning or error"),
@@ -305,6 +324,19 @@ def parse_web_root(raw: str) -> Path | None:
     return path
 
 
+def parse_limits(env: Mapping[str, str]) -> LimitsConfig:
+    return LimitsConfig(
+        messages_per_second=parse_int(env, "WS_MESSAGES_PER_SECOND", 50, 1),
+        media_bytes_per_second=parse_int(
+            env, "WS_MEDIA_BYTES_PER_SECOND", 4 * 1024 * 1024, 16 * 1024
+        ),
+        max_unjoined_sockets=parse_int(env, "MAX_UNJOINED_SOCKETS", 200, 1),
+        max_unjoined_per_address=parse_int(env, "MAX_UNJOINED_PER_ADDRESS", 20, 1),
+        logs_per_minute=parse_int(env, "LOGS_PER_MINUTE", 60, 1),
+        heartbeat_seconds=float(parse_int(env, "WS_HEARTBEAT_SECONDS", 20, 1, 3600)),
+    )
+
+
 def load_server_config(env: Mapping[str, str] | None = None) -> ServerConfig:
     """Parse the server's variables; raises ConfigError on the first bad one."""
     env = os.environ if env is None else env
@@ -330,6 +362,7 @@ def load_server_config(env: Mapping[str, str] | None = None) -> ServerConfig:
             cache_bytes=parse_int(env, "WS_MEDIA_CACHE_BYTES", 8 * 1024 * 1024, 64 * 1024),
             queue_bytes=parse_int(env, "WS_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 64 * 1024),
         ),
+        limits=parse_limits(env),
         web_root=parse_web_root(env.get("WEB_ROOT", "")),
         log_level=parse_choice(env, "LOG_LEVEL", "info", LOG_LEVELS),
         join_timeout_seconds=float(parse_int(env, "JOIN_TIMEOUT_SECONDS", 15, 1, 3600)),
@@ -373,7 +406,7 @@ def load_bot_config(env: Mapping[str, str] | None = None) -> BotConfig:
         public_base_url=base_url.rstrip("/"),
         server_url=server_url.rstrip("/"),
         jwt_private_key=key,
-        jwt_ttl_seconds=parse_int(env, "BOT_JWT_TTL_SECONDS", 300, 30, 30 * 24 * 3600),
+        jwt_ttl_seconds=parse_int(env, "BOT_JWT_TTL_SECONDS", 300, 5, 30 * 24 * 3600),
         jwt_issuer=env.get("BOT_JWT_ISSUER", "").strip() or "roomtone-telegram",
         api_base_url=(
             env.get("TELEGRAM_API_BASE_URL", "").strip() or "https://api.telegram.org"

@@ -15,6 +15,7 @@ from roomtone import eventlog
 from roomtone.config import ServerConfig
 from roomtone.keepalive import Keepalive
 from roomtone.outbox import Outbox
+from roomtone.ratelimit import SustainedLimit
 from roomtone.room import Participant, Room, RoomFull, clean_name
 from roomtone.security import client_address
 from roomtone.transport import Transport
@@ -22,9 +23,8 @@ from roomtone.transport import Transport
 log = logging.getLogger(__name__)
 
 TRANSPORT_MESSAGES = frozenset({"signal", "media-start", "media-stop"})
-# aiohttp pings every HEARTBEAT s and drops a socket that misses the pong: how a
-# vanished network (no FIN) is noticed.
-HEARTBEAT_SECONDS = 20.0
+TOO_MANY_MESSAGES = "Too many messages; slow down."
+TOO_MUCH_MEDIA = "Too much media data; slow down."
 UPGRADE_HINT = (
     "This endpoint expects a WebSocket upgrade. If Roomtone runs behind a reverse proxy, "
     "the proxy must forward the Upgrade and Connection headers (see README, Proxying).\n"
@@ -46,6 +46,15 @@ class Session:
         self.keepalive = Keepalive(self.outbox.send_json)
         self.participant: Participant | None = None
         self._deadline: asyncio.TimerHandle | None = None
+        self._holds_unjoined_slot = True  # acquired by Signaling.handle before creating us
+        limits = signaling.config.limits
+        self.message_limit = SustainedLimit(
+            limits.messages_per_second, 4 * limits.messages_per_second
+        )
+        self.media_limit = SustainedLimit(
+            limits.media_bytes_per_second,
+            max(2 * limits.media_bytes_per_second, signaling.config.ws_max_payload),
+        )
 
     async def _close_ws(self, code: int, reason: bytes) -> None:
         await self.ws.close(code=code, message=reason)
@@ -59,10 +68,12 @@ class Session:
         try:
             async for msg in self.ws:
                 if msg.type == WSMsgType.TEXT:
-                    await self.on_text(msg.data)
+                    if self.within(self.message_limit, 1, TOO_MANY_MESSAGES):
+                        await self.on_text(msg.data)
                 elif msg.type == WSMsgType.BINARY:
                     if self.participant is not None and msg.data:
-                        self.signaling.transport.on_binary(self.participant, msg.data)
+                        if self.within(self.media_limit, len(msg.data), TOO_MUCH_MEDIA):
+                            self.signaling.transport.on_binary(self.participant, msg.data)
                 elif msg.type == WSMsgType.ERROR:
                     log.debug("socket error from %s: %s", self.address, self.ws.exception())
                     break
@@ -71,6 +82,23 @@ class Session:
             self.keepalive.stop()
             self.leave()
             await self.outbox.stop()
+
+    def within(self, limit: SustainedLimit, amount: int, complaint: str) -> bool:
+        """Apply a rate limit: refuse the excess with an error, close if it is sustained."""
+        verdict = limit.check(amount)
+        if verdict == "ok":
+            return True
+        if verdict == "close":
+            log.info("closing %s: sustained rate-limit excess", self.address)
+            self.outbox.close(WSCloseCode.POLICY_VIOLATION, b"Rate limit exceeded.")
+        elif limit.should_warn():
+            self.outbox.send_json(error(complaint))
+        return False
+
+    def release_unjoined_slot(self) -> None:
+        if self._holds_unjoined_slot:
+            self._holds_unjoined_slot = False
+            self.signaling.unjoined.release(self.address)
 
     def _join_deadline_passed(self) -> None:
         if self.participant is None:
@@ -112,6 +140,7 @@ class Session:
             await self.outbox.flush_and_close(WSCloseCode.POLICY_VIOLATION, b"Room is full.")
             return
         self.participant = participant
+        self.release_unjoined_slot()
         participant.send(signaling.welcome(participant))
         signaling.room.broadcast(
             {"type": "peer-joined", "peer": participant.public()}, exclude=participant.id
@@ -130,6 +159,38 @@ class Session:
         eventlog.emit("left", id=participant.id, participants=len(room))
 
 
+class UnjoinedSockets:
+    """Counts sockets that connected but have not joined, in all and per address.
+
+    Unjoined sockets cost memory and timers but are anonymous; capping them keeps
+    a connection flood from starving the room.
+    """
+
+    def __init__(self, total: int, per_address: int) -> None:
+        self.total_limit = total
+        self.per_address_limit = per_address
+        self.total = 0
+        self.by_address: dict[str, int] = {}
+
+    def acquire(self, address: str) -> bool:
+        held = self.by_address.get(address, 0)
+        if self.total >= self.total_limit or held >= self.per_address_limit:
+            return False
+        self.total += 1
+        self.by_address[address] = held + 1
+        return True
+
+    def release(self, address: str) -> None:
+        held = self.by_address.get(address, 0)
+        if held <= 0:
+            return
+        self.total -= 1
+        if held == 1:
+            del self.by_address[address]
+        else:
+            self.by_address[address] = held - 1
+
+
 class Signaling:
     """Owns the room's sockets; `handle` is the aiohttp handler for `/ws`."""
 
@@ -138,6 +199,9 @@ class Signaling:
         self.room = room
         self.transport = transport
         self.sessions: set[Session] = set()
+        self.unjoined = UnjoinedSockets(
+            config.limits.max_unjoined_sockets, config.limits.max_unjoined_per_address
+        )
 
     def welcome(self, participant: Participant) -> dict[str, Any]:
         return {
@@ -153,7 +217,9 @@ class Signaling:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(
             max_msg_size=self.config.ws_max_payload,
-            heartbeat=HEARTBEAT_SECONDS,
+            # aiohttp pings and drops a socket that misses the pong: how a vanished
+            # network (no FIN, no close) is noticed.
+            heartbeat=self.config.limits.heartbeat_seconds,
             compress=False,  # media does not compress; deflate would only burn CPU
         )
         if not ws.can_prepare(request).ok:
@@ -162,13 +228,17 @@ class Signaling:
                 text=UPGRADE_HINT,
                 headers={"Upgrade": "websocket", "Connection": "Upgrade"},
             )
-        await ws.prepare(request)
-        session = Session(self, ws, client_address(request, self.config))
+        address = client_address(request, self.config)
+        if not self.unjoined.acquire(address):
+            return web.Response(status=429, text="Too many connections that have not joined.\n")
+        session = Session(self, ws, address)
         self.sessions.add(session)
         try:
+            await ws.prepare(request)
             await session.run()
         finally:
             self.sessions.discard(session)
+            session.release_unjoined_slot()
         return ws
 
     async def shutdown(self) -> None:

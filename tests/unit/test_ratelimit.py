@@ -1,0 +1,36 @@
+"""Token buckets and the sustained-excess rule behind the per-socket limits."""
+
+from __future__ import annotations
+
+import time
+
+from roomtone.ratelimit import KeyedBuckets, SustainedLimit, TokenBucket
+
+
+def test_bucket_allows_burst_then_refills():
+    bucket = TokenBucket(rate=10, burst=5)
+    now = time.monotonic()
+    assert all(bucket.take(1, now) for _ in range(5))
+    assert not bucket.take(1, now)
+    assert bucket.take(1, now + 0.11)
+
+
+def test_sustained_excess_closes_only_after_patience():
+    limit = SustainedLimit(rate=1, burst=1, patience=0.2)
+    assert limit.check() == "ok"
+    assert limit.check() == "excess"
+    assert limit.should_warn() and not limit.should_warn()
+    time.sleep(0.25)
+    assert limit.check() in ("ok", "excess")
+    verdicts = set()
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        verdicts.add(limit.check())
+    assert "close" in verdicts
+
+
+def test_keyed_buckets_evict_oldest():
+    buckets = KeyedBuckets(rate=0.001, burst=1, capacity=2)
+    assert buckets.take("a") and not buckets.take("a")
+    assert buckets.take("b") and buckets.take("c")  # evicts "a"
+    assert buckets.take("a")  # a fresh bucket
