@@ -21,11 +21,16 @@ class RoomFull(Exception):
     """The room already holds MAX_PARTICIPANTS."""
 
 
+# Zero-width joiner: not "printable", but it glues emoji sequences such as families.
+_KEEP = frozenset({" ", "\u200d"})
+
+
 def clean_name(raw: object) -> str:
-    """Trim a display name, drop control characters, cut to 40 characters (not bytes)."""
+    """Trim a display name, drop control and format characters (bidi overrides
+    included), and cut it to 40 characters, not bytes."""
     if not isinstance(raw, str):
         return ""
-    printable = "".join(ch for ch in raw if ch.isprintable() or ch == " ")
+    printable = "".join(ch for ch in raw if ch.isprintable() or ch in _KEEP)
     return printable.strip()[:NAME_MAX_CHARS].strip()
 
 

@@ -175,10 +175,13 @@ async def test_logs_validation_truncation_redaction(client, capsys):
         (b'{"detail":"no event"}', "event"),
         (b'{"event": 5}', "event"),
         (json.dumps({"event": "big", "pad": "y" * 40000}).encode(), "large"),
+        (json.dumps({"event": "<script>alert(1)</script>" * 5}).encode(), "longer"),
     ):
         response = await client.post("/logs", data=body)
         assert response.status == 400
-        assert reason in await response.text()
+        assert response.content_type == "text/plain"
+        text = await response.text()
+        assert reason in text and "<script>" not in text
 
 
 # --- auth -------------------------------------------------------------------------

@@ -85,6 +85,18 @@ async def test_name_rules(connect):
     assert {"id": welcome["id"], "name": "Ж" * 40} in roster
 
 
+async def test_names_lose_control_characters(connect):
+    client = await connect()
+    welcome = await client.join("\x00Al\u202eice\n\t\x1b[31m")
+    family = "👨\u200d👩\u200d👧"
+    other = await connect()
+    await other.join(family)
+    roster = (await (await connect()).join("Third"))["participants"]
+    names = {p["id"]: p["name"] for p in roster}
+    assert names[welcome["id"]] == "Alice[31m"
+    assert names[other.id] == family
+
+
 async def test_second_join_ignored(connect):
     client = await connect()
     welcome = await client.join("Once")
