@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from tests.serverproc import running_server
@@ -42,15 +43,18 @@ def parse_packet(packet: bytes) -> tuple[str, bytes]:
 
 
 async def binary_frames(client: ProtocolClient, count: int, timeout: float = 5) -> list[bytes]:
+    """Read raw frames until `count` binary ones arrived (control messages are skipped)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while len(client.binary) < count:
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             break
         try:
-            await client.receive(timeout=remaining)
+            msg = await client.ws.receive(timeout=remaining)
         except TimeoutError:
             break
+        if msg.type == aiohttp.WSMsgType.BINARY:
+            client.binary.append(msg.data)
     return client.binary
 
 
