@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.media import sample_webm
 from tests.serverproc import running_server
 from tests.wsclient import ProtocolClient
 
@@ -93,6 +94,80 @@ async def fuzz_once(server, messages: list[str | bytes]) -> None:
         await ws.close()
 
 
+class MediaWitness:
+    """In ws mode, Alice streams the sample WebM round after round while Bob checks that
+    every round arrives byte-exact, whatever the fuzzer does meanwhile."""
+
+    def __init__(self, alice: ProtocolClient, bob: ProtocolClient) -> None:
+        self.alice, self.bob = alice, bob
+        self.sample = sample_webm()
+        self.rounds_sent = 0
+        self.rounds_exact = 0
+        self.rounds_corrupt = 0
+        self.tasks: list[asyncio.Task] = []
+
+    def start_in(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.tasks = [loop.create_task(self.publish()), loop.create_task(self.watch())]
+
+    async def publish(self) -> None:
+        while True:
+            await self.alice.send({"type": "media-start", "mimeType": "video/webm"})
+            for offset in range(0, len(self.sample), 4000):
+                await self.alice.ws.send_bytes(self.sample[offset : offset + 4000])
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.2)
+            await self.alice.send({"type": "media-stop"})
+            self.rounds_sent += 1
+
+    async def watch(self) -> None:
+        received = bytearray()
+        prefix = 2 + len(self.alice.id or "")
+        while True:
+            msg = await self.bob.ws.receive()
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                received += msg.data[prefix:]
+            elif msg.type == aiohttp.WSMsgType.TEXT:
+                kind = json.loads(msg.data)["type"]
+                if kind == "media-start":
+                    received.clear()
+                elif kind == "media-stop":
+                    if bytes(received) == self.sample:
+                        self.rounds_exact += 1
+                    else:
+                        self.rounds_corrupt += 1
+            else:
+                return
+
+    def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+
+
+async def verify_room(server, alice: ProtocolClient, bob: ProtocolClient) -> None:
+    """Only the well-behaved pair remains, and both still hear a newcomer."""
+    await asyncio.sleep(0.5)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{server.url}/participants") as response:
+            roster = await response.json()
+    assert sorted(p["name"] for p in roster) == ["Alice", "Bob"]
+    carol = await ProtocolClient.connect(server.ws_url)
+    await carol.join("Carol")
+    for client in (alice, bob):
+        while (await client.expect("peer-joined", timeout=10))["peer"]["name"] != "Carol":
+            pass  # the fuzzer's own joins came first
+    await carol.close()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(messages=frames)
+def fuzz_examples(loop: asyncio.AbstractEventLoop, server, messages) -> None:
+    loop.run_until_complete(fuzz_once(server, messages))
+
+
 def test_fuzz_ws_handler(server):
     async def setup():
         alice = await ProtocolClient.connect(server.ws_url)
@@ -103,34 +178,17 @@ def test_fuzz_ws_handler(server):
 
     loop = asyncio.new_event_loop()
     alice, bob = loop.run_until_complete(setup())
+    witness = MediaWitness(alice, bob) if server_mode(alice) == "ws" else None
     try:
-
-        @settings(
-            max_examples=40,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-        )
-        @given(frames)
-        def run(messages):
-            loop.run_until_complete(fuzz_once(server, messages))
-
-        run()
-
-        async def verify():
-            await asyncio.sleep(0.5)
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"{server.url}/participants") as response:
-                    roster = await response.json()
-            assert sorted(p["name"] for p in roster) == ["Alice", "Bob"]
-            # the well-behaved pair still hears each other
-            carol = await ProtocolClient.connect(server.ws_url)
-            await carol.join("Carol")
-            for client in (alice, bob):
-                while (await client.expect("peer-joined", timeout=10))["peer"]["name"] != "Carol":
-                    pass  # the fuzzer's own joins came first
-            await carol.close()
-
-        loop.run_until_complete(verify())
+        if witness is not None:
+            witness.start_in(loop)
+        fuzz_examples(loop, server)
+        if witness is not None:
+            loop.run_until_complete(asyncio.sleep(3))  # let the round in flight finish
+            witness.stop()
+            assert witness.rounds_corrupt == 0
+            assert witness.rounds_exact >= 1, witness.rounds_sent
+        loop.run_until_complete(verify_room(server, alice, bob))
     finally:
         loop.run_until_complete(alice.close())
         loop.run_until_complete(bob.close())
@@ -138,3 +196,7 @@ def test_fuzz_ws_handler(server):
     output = server.output()
     for marker in ("Traceback", "Error handling request", "exception was never retrieved"):
         assert marker not in output, output[-3000:]
+
+
+def server_mode(client: ProtocolClient) -> str:
+    return (client.welcome or {}).get("mediaTransport", "")
