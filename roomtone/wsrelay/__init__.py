@@ -1,0 +1,10 @@
+"""WS media mode: MediaRecorder chunks relayed over the signaling WebSocket.
+
+`framing` (binary packet), `ebml` + `webm` (incremental parser), `stream` (one
+publisher's init segment and sync-point history), `fanout` (per-recipient
+live/waiting delivery within a memory bound), `relay` (the Transport).
+"""
+
+from roomtone.wsrelay.relay import WsRelay
+
+__all__ = ["WsRelay"]

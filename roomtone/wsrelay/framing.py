@@ -1,0 +1,64 @@
+"""The binary media packet of WS mode: `[0x01][len][peer id, len bytes UTF-8][chunk]`.
+
+Clients learn whose media a binary frame carries from this header alone, so
+the relay never sends JSON on the media path. The header of a publisher is
+built once; a piece of media is framed once and the same bytes object goes to
+every recipient.
+"""
+
+from __future__ import annotations
+
+VERSION = 1
+MAX_ID_BYTES = 120
+
+
+class PacketError(ValueError):
+    """A binary frame that is not a valid version-1 media packet."""
+
+
+def packet_header(peer_id: str) -> bytes:
+    """`[0x01][len][id]` for `peer_id`; raises ValueError for an id of 0 or > 120 bytes."""
+    raw = peer_id.encode("utf-8")
+    if not 1 <= len(raw) <= MAX_ID_BYTES:
+        raise ValueError(f"peer id must be 1-{MAX_ID_BYTES} bytes of UTF-8 (got {len(raw)})")
+    return bytes((VERSION, len(raw))) + raw
+
+
+def build_packet(peer_id: str, payload: bytes | memoryview) -> bytes:
+    """One framed packet: header + payload (one copy of the payload)."""
+    return b"".join((packet_header(peer_id), payload))
+
+
+def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
+    """Frame `data` as few packets as possible, each at most `max_packet` bytes in all.
+
+    A piece of media can be larger than one WebSocket message may be (a piece
+    gathers whole elements across chunks); splitting keeps every byte, whereas
+    dropping an oversized packet would corrupt the stream for every recipient.
+    """
+    room = max_packet - len(header)
+    if room <= 0:
+        raise ValueError("max_packet leaves no room for media after the header")
+    if len(data) <= room:
+        return [header + data]
+    view = memoryview(data)
+    return [b"".join((header, view[i : i + room])) for i in range(0, len(data), room)]
+
+
+def parse_packet(packet: bytes | bytearray | memoryview) -> tuple[str, memoryview]:
+    """(peer id, payload view) of a packet; raises PacketError if it is malformed."""
+    view = memoryview(packet)
+    if len(view) < 2:
+        raise PacketError("packet shorter than its header")
+    if view[0] != VERSION:
+        raise PacketError(f"unknown packet version {view[0]}")
+    length = view[1]
+    if not 1 <= length <= MAX_ID_BYTES:
+        raise PacketError(f"peer id length {length} outside 1-{MAX_ID_BYTES}")
+    if len(view) < 2 + length:
+        raise PacketError("packet shorter than its peer id")
+    try:
+        peer_id = bytes(view[2 : 2 + length]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PacketError("peer id is not UTF-8") from None
+    return peer_id, view[2 + length :]

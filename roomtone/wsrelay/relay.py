@@ -1,0 +1,124 @@
+"""The `ws` transport: MediaRecorder chunks in over the WebSocket, fanned out to everyone else.
+
+The protocol side lives here (media-start / media-stop / welcome / leave);
+parsing and history are in `stream`, per-recipient delivery in `fanout`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from roomtone import eventlog
+from roomtone.config import ServerConfig
+from roomtone.room import Participant, Room
+from roomtone.transport import Transport
+from roomtone.wsrelay.fanout import Fanout, Publication
+from roomtone.wsrelay.stream import PublisherStream, StreamError
+
+log = logging.getLogger(__name__)
+
+MIME_MAX_CHARS = 120
+_TOKEN = r"[A-Za-z0-9!#$&^_.+\-]+"
+_VALUE = rf'(?:"[^"\\\x00-\x1f]*"|{_TOKEN}(?:,\s*{_TOKEN})*)'
+MIME_PATTERN = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}={_VALUE})*")
+
+INVALID_MIME = "Invalid media MIME type."
+NO_SIGNALING = "Signaling is only used in webrtc and sfu modes."
+
+
+def valid_mime(value: object) -> bool:
+    """`type/subtype` plus optional `;name=value` parameters, at most 120 characters."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MIME_MAX_CHARS
+        and MIME_PATTERN.fullmatch(value) is not None
+    )
+
+
+class WsRelay(Transport):
+    """Media over the signaling WebSocket: no codecs, bytes only."""
+
+    name = "ws"
+
+    def __init__(self, room: Room, config: ServerConfig) -> None:
+        super().__init__(room)
+        self.config = config
+        self.fanout = Fanout(config.wsrelay.queue_bytes)
+
+    # --- Transport ---------------------------------------------------------------
+
+    def welcome_fields(self, participant: Participant) -> dict[str, Any]:
+        peers = [
+            {"id": publication.id, "mimeType": publication.stream.mime_type}
+            for publication in self.fanout.publications.values()
+            if publication.id != participant.id
+        ]
+        return {"mediaPeers": peers}
+
+    def on_join(self, participant: Participant) -> None:
+        self.fanout.add_recipient(participant)
+
+    async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "media-start":
+            self.start_media(participant, message.get("mimeType"))
+        elif kind == "media-stop":
+            self.stop_media(participant, reason="stop")
+        elif kind == "signal":
+            participant.send({"type": "error", "message": NO_SIGNALING})
+
+    def on_binary(self, participant: Participant, data: bytes) -> None:
+        publication = self.fanout.publications.get(participant.id)
+        if publication is None or not data:
+            return
+        stream = publication.stream
+        if stream.failed:
+            return
+        deliver = self.fanout.deliver
+        try:
+            for batch in stream.push(data):
+                deliver(publication, batch)
+        except StreamError as exc:
+            log.warning(
+                "ignoring the media of %s until its next media-start: %s", participant.id, exc
+            )
+
+    def on_leave(self, participant: Participant) -> None:
+        self.stop_media(participant, reason="left")
+        self.fanout.remove_participant(participant.id)
+
+    async def close(self) -> None:
+        self.fanout.publications.clear()
+
+    # --- media-start / media-stop -------------------------------------------------
+
+    def start_media(self, publisher: Participant, mime_type: object) -> Publication | None:
+        if not valid_mime(mime_type):
+            publisher.send({"type": "error", "message": INVALID_MIME})
+            return None
+        assert isinstance(mime_type, str)
+        # A restart replaces the stream: what is still queued of the old one is useless
+        # to clients that are about to rebuild their MediaSource.
+        self.fanout.stop(publisher.id, discard=True)
+        config = self.config
+        stream = PublisherStream(
+            publisher.id,
+            mime_type,
+            max_packet=config.ws_max_payload,
+            cache_bytes=config.wsrelay.cache_bytes,
+        )
+        self.room.broadcast(
+            {"type": "media-start", "peerId": publisher.id, "mimeType": mime_type},
+            exclude=publisher.id,
+        )
+        publication = self.fanout.start(publisher, stream, self.room.others(publisher.id))
+        eventlog.emit("media_start", id=publisher.id, mimeType=mime_type)
+        return publication
+
+    def stop_media(self, publisher: Participant, reason: str) -> None:
+        if self.fanout.stop(publisher.id) is None:
+            return
+        self.room.broadcast({"type": "media-stop", "peerId": publisher.id}, exclude=publisher.id)
+        eventlog.emit("media_stop", id=publisher.id, reason=reason)
