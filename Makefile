@@ -43,14 +43,18 @@ test-web:
 	@true
 endif
 
-# Browser tests drive Debian's Chromium; install it when we can (root with apt).
+# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`.
+# Install them when we can (root with apt), else say which packages are missing.
 browser:
-	@if command -v $(CHROMIUM) >/dev/null 2>&1; then exit 0; fi; \
+	@missing=""; \
+	command -v $(CHROMIUM) >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing Debian packages for the tests:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "The browser tests need Debian's 'chromium' package: run 'sudo apt-get install chromium'" >&2; \
+		echo "The tests need Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; \
 		exit 1; \
 	fi
 
@@ -58,10 +62,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# In a private network namespace: no test can send a packet off this machine.
 test-py: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	tests/isolated.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python bench/sfu.py
 	$(BIN)/python bench/wsfanout.py
 

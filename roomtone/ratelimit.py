@@ -22,14 +22,23 @@ class TokenBucket:
         self._level = burst
         self._stamp = time.monotonic()
 
-    def take(self, amount: float = 1.0, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
+    def _refill(self, now: float) -> None:
         self._level = min(self.burst, self._level + (now - self._stamp) * self.rate)
         self._stamp = now
+
+    def take(self, amount: float = 1.0, now: float | None = None) -> bool:
+        """Take `amount` if it is there; otherwise take nothing."""
+        self._refill(time.monotonic() if now is None else now)
         if self._level >= amount:
             self._level -= amount
             return True
         return False
+
+    def charge(self, amount: float, now: float | None = None) -> float:
+        """Take `amount` even into debt; returns the level (negative: in debt)."""
+        self._refill(time.monotonic() if now is None else now)
+        self._level -= amount
+        return self._level
 
 
 class SustainedLimit:
@@ -59,6 +68,35 @@ class SustainedLimit:
 
     def should_warn(self) -> bool:
         """At most one warning a second, so the warnings themselves cannot flood."""
+        now = time.monotonic()
+        if now - self._last_warning >= 1.0:
+            self._last_warning = now
+            return True
+        return False
+
+
+class DebtLimit:
+    """For streams that must not lose bytes (a WebM stream with a gap is corrupt for every
+    recipient): excess is let through but recorded as debt, repaid at `rate`.
+
+    `check` answers "ok", "excess" (in debt: warn) or "close" (the debt exceeds
+    `patience` seconds' worth: the sender has been far above the rate for long).
+    """
+
+    __slots__ = ("_bucket", "_last_warning", "_max_debt")
+
+    def __init__(self, rate: float, burst: float, patience: float = 3.0) -> None:
+        self._bucket = TokenBucket(rate, burst)
+        self._max_debt = rate * patience
+        self._last_warning = -1e9
+
+    def check(self, amount: float) -> str:
+        level = self._bucket.charge(amount)
+        if level >= 0:
+            return "ok"
+        return "close" if -level > self._max_debt else "excess"
+
+    def should_warn(self) -> bool:
         now = time.monotonic()
         if now - self._last_warning >= 1.0:
             self._last_warning = now

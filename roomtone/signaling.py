@@ -15,7 +15,7 @@ from roomtone import eventlog
 from roomtone.config import ServerConfig
 from roomtone.keepalive import Keepalive
 from roomtone.outbox import Outbox
-from roomtone.ratelimit import SustainedLimit
+from roomtone.ratelimit import DebtLimit, SustainedLimit
 from roomtone.room import Participant, Room, RoomFull, clean_name
 from roomtone.security import client_address
 from roomtone.transport import Transport
@@ -51,7 +51,7 @@ class Session:
         self.message_limit = SustainedLimit(
             limits.messages_per_second, 4 * limits.messages_per_second
         )
-        self.media_limit = SustainedLimit(
+        self.media_limit = DebtLimit(
             limits.media_bytes_per_second,
             max(2 * limits.media_bytes_per_second, signaling.config.ws_max_payload),
         )
@@ -72,7 +72,10 @@ class Session:
                         await self.on_text(msg.data)
                 elif msg.type == WSMsgType.BINARY:
                     if self.participant is not None and msg.data:
-                        if self.within(self.media_limit, len(msg.data), TOO_MUCH_MEDIA):
+                        # Media over the limit is still forwarded (a gap would corrupt the
+                        # stream for everyone) until the debt says the excess is sustained.
+                        self.within(self.media_limit, len(msg.data), TOO_MUCH_MEDIA)
+                        if not self.outbox.closed:
                             self.signaling.transport.on_binary(self.participant, msg.data)
                 elif msg.type == WSMsgType.ERROR:
                     log.debug("socket error from %s: %s", self.address, self.ws.exception())
@@ -83,7 +86,7 @@ class Session:
             self.leave()
             await self.outbox.stop()
 
-    def within(self, limit: SustainedLimit, amount: int, complaint: str) -> bool:
+    def within(self, limit: SustainedLimit | DebtLimit, amount: int, complaint: str) -> bool:
         """Apply a rate limit: refuse the excess with an error, close if it is sustained."""
         verdict = limit.check(amount)
         if verdict == "ok":

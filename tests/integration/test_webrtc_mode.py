@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from tests.serverproc import running_server
@@ -26,7 +26,7 @@ async def count_frames(track, counts: dict[str, int]) -> None:
 class MeshPeer:
     def __init__(self, client: ProtocolClient) -> None:
         self.client = client
-        self.pc = RTCPeerConnection()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no public STUN
         self.counts: dict[str, int] = {}
         self.tasks: list[asyncio.Task] = []
         self.pc.addTrack(AudioStreamTrack())

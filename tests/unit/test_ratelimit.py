@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from roomtone.ratelimit import KeyedBuckets, SustainedLimit, TokenBucket
+from roomtone.ratelimit import DebtLimit, KeyedBuckets, SustainedLimit, TokenBucket
 
 
 def test_bucket_allows_burst_then_refills():
@@ -43,3 +43,11 @@ def test_keyed_buckets_evict_oldest():
     assert buckets.take("a") and not buckets.take("a")
     assert buckets.take("b") and buckets.take("c")  # evicts "a"
     assert buckets.take("a")  # a fresh bucket
+
+
+def test_debt_limit_lets_bursts_through_but_closes_sustained_excess():
+    limit = DebtLimit(rate=1000, burst=1000, patience=2)
+    assert limit.check(1000) == "ok"
+    assert limit.check(1000) == "excess"  # forwarded, but in debt
+    assert limit.check(900) == "excess"
+    assert limit.check(200) == "close"  # debt beyond 2 s worth
