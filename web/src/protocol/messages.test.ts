@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { cleanName, parseServerMessage } from './messages';
+
+describe('parseServerMessage', () => {
+  it('parses a full welcome', () => {
+    const msg = parseServerMessage(
+      JSON.stringify({
+        type: 'welcome',
+        id: 'me',
+        participants: [{ id: 'a', name: 'Alice' }, { bogus: true }],
+        iceServers: [{ urls: 'stun:stun.example.org' }, { urls: ['turn:t'], username: 'u', credential: 'c' }, { nope: 1 }],
+        iceTransportPolicy: 'relay',
+        mediaTransport: 'webrtc',
+        mediaPeers: [{ id: 'a', mimeType: 'video/webm;codecs=vp8,opus' }],
+        extra: 'ignored',
+      }),
+    );
+    expect(msg).toEqual({
+      type: 'welcome',
+      id: 'me',
+      participants: [{ id: 'a', name: 'Alice' }],
+      iceServers: [{ urls: 'stun:stun.example.org' }, { urls: ['turn:t'], username: 'u', credential: 'c' }],
+      iceTransportPolicy: 'relay',
+      mediaTransport: 'webrtc',
+      mediaPeers: [{ id: 'a', mimeType: 'video/webm;codecs=vp8,opus' }],
+    });
+  });
+
+  it('defaults what an older server leaves out', () => {
+    const msg = parseServerMessage('{"type":"welcome","id":"x"}');
+    expect(msg).toMatchObject({ participants: [], iceServers: [], iceTransportPolicy: 'all', mediaTransport: null, mediaPeers: [] });
+  });
+
+  it('rejects malformed input', () => {
+    for (const text of ['nope', '[]', '{"type":1}', '{"type":"welcome"}', '{"type":"peer-left"}', '{"type":"unknown"}']) {
+      expect(parseServerMessage(text)).toBeNull();
+    }
+  });
+
+  it('parses room and media messages', () => {
+    expect(parseServerMessage('{"type":"peer-joined","peer":{"id":"b","name":"Bob"}}')).toEqual({
+      type: 'peer-joined',
+      peer: { id: 'b', name: 'Bob' },
+    });
+    expect(parseServerMessage('{"type":"peer-left","peerId":"b"}')).toEqual({ type: 'peer-left', peerId: 'b' });
+    expect(parseServerMessage('{"type":"error","message":"Room is full."}')).toEqual({ type: 'error', message: 'Room is full.' });
+    expect(parseServerMessage('{"type":"media-start","peerId":"b","mimeType":"video/webm"}')).toEqual({
+      type: 'media-start',
+      peerId: 'b',
+      mimeType: 'video/webm',
+    });
+    expect(parseServerMessage('{"type":"media-stop","peerId":"b"}')).toEqual({ type: 'media-stop', peerId: 'b' });
+    expect(parseServerMessage('{"type":"entropy","bytes":3,"data":"AAAA"}')).toEqual({ type: 'entropy' });
+  });
+
+  it('parses signals with descriptions, candidates and SFU track maps', () => {
+    const offer = parseServerMessage(
+      JSON.stringify({
+        type: 'signal',
+        from: 'sfu',
+        data: {
+          description: { type: 'offer', sdp: 'v=0' },
+          tracks: [
+            { mid: '2', peerId: 'a', kind: 'audio' },
+            { mid: 3, peerId: 'a', kind: 'video' },
+            { mid: '4', peerId: 'b', kind: 'data' },
+          ],
+        },
+      }),
+    );
+    expect(offer).toEqual({
+      type: 'signal',
+      from: 'sfu',
+      data: {
+        description: { type: 'offer', sdp: 'v=0' },
+        tracks: [
+          { mid: '2', peerId: 'a', kind: 'audio' },
+          { mid: '3', peerId: 'a', kind: 'video' },
+        ],
+      },
+    });
+    expect(parseServerMessage('{"type":"signal","from":"sfu","data":{"candidate":null}}')).toEqual({
+      type: 'signal',
+      from: 'sfu',
+      data: { candidate: null },
+    });
+    expect(parseServerMessage('{"type":"signal","from":"a","data":{"candidate":"x"}}')).toBeNull();
+    expect(parseServerMessage('{"type":"signal","data":{}}')).toBeNull();
+  });
+});
+
+describe('cleanName', () => {
+  it('trims and cuts to 40 characters', () => {
+    expect(cleanName('  Alice  ')).toBe('Alice');
+    expect(cleanName('x'.repeat(50))).toHaveLength(40);
+    expect(cleanName('   ')).toBe('');
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(Array.from(cleanName('😀'.repeat(45)))).toHaveLength(40);
+  });
+});

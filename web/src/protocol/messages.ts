@@ -1,0 +1,181 @@
+// Messages of the Roomtone wire protocol (see PROTOCOL.md, the contract).
+// Server messages are parsed defensively: anything malformed yields null and is
+// ignored, so a newer server adding fields never breaks this client.
+
+export type MediaTransportKind = 'ws' | 'webrtc' | 'sfu';
+
+export interface Peer {
+  id: string;
+  name: string;
+}
+
+export interface MediaPeer {
+  id: string;
+  mimeType: string;
+}
+
+export interface SfuTrack {
+  mid: string;
+  peerId: string;
+  kind: 'audio' | 'video';
+}
+
+export interface SignalData {
+  description?: RTCSessionDescriptionInit;
+  candidate?: RTCIceCandidateInit | null;
+  tracks?: SfuTrack[];
+}
+
+export interface Welcome {
+  type: 'welcome';
+  id: string;
+  participants: Peer[];
+  iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+  mediaTransport: MediaTransportKind | null;
+  mediaPeers: MediaPeer[];
+}
+
+export type ServerMessage =
+  | Welcome
+  | { type: 'peer-joined'; peer: Peer }
+  | { type: 'peer-left'; peerId: string }
+  | { type: 'error'; message: string }
+  | { type: 'entropy' }
+  | { type: 'media-start'; peerId: string; mimeType: string }
+  | { type: 'media-stop'; peerId: string }
+  | { type: 'signal'; from: string; data: SignalData };
+
+export type ClientMessage =
+  | { type: 'join'; name: string }
+  | { type: 'entropy'; bytes: number; data: string }
+  | { type: 'media-start'; mimeType: string }
+  | { type: 'media-stop' }
+  | { type: 'signal'; to: string; data: SignalData };
+
+export const MAX_NAME_LENGTH = 40;
+export const SFU_PEER_ID = 'sfu';
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+export function isMediaTransport(value: unknown): value is MediaTransportKind {
+  return value === 'ws' || value === 'webrtc' || value === 'sfu';
+}
+
+function parsePeer(value: unknown): Peer | null {
+  if (!isObject(value) || !nonEmptyString(value.id)) return null;
+  return { id: value.id, name: typeof value.name === 'string' ? value.name : '' };
+}
+
+function parseList<T>(value: unknown, item: (v: unknown) => T | null): T[] {
+  if (!Array.isArray(value)) return [];
+  const out: T[] = [];
+  for (const v of value) {
+    const parsed = item(v);
+    if (parsed !== null) out.push(parsed);
+  }
+  return out;
+}
+
+function parseMediaPeer(value: unknown): MediaPeer | null {
+  if (!isObject(value) || !nonEmptyString(value.id) || !nonEmptyString(value.mimeType)) return null;
+  return { id: value.id, mimeType: value.mimeType };
+}
+
+function parseIceServer(value: unknown): RTCIceServer | null {
+  if (!isObject(value)) return null;
+  const urls = value.urls;
+  const validUrls =
+    nonEmptyString(urls) || (Array.isArray(urls) && urls.length > 0 && urls.every(nonEmptyString));
+  if (!validUrls) return null;
+  const server: RTCIceServer = { urls: urls as string | string[] };
+  if (typeof value.username === 'string') server.username = value.username;
+  if (typeof value.credential === 'string') server.credential = value.credential;
+  return server;
+}
+
+export function parseSfuTrack(value: unknown): SfuTrack | null {
+  if (!isObject(value) || !nonEmptyString(value.peerId)) return null;
+  const mid = typeof value.mid === 'number' ? String(value.mid) : value.mid;
+  if (!nonEmptyString(mid)) return null;
+  if (value.kind !== 'audio' && value.kind !== 'video') return null;
+  return { mid, peerId: value.peerId, kind: value.kind };
+}
+
+function parseSignalData(value: unknown): SignalData | null {
+  if (!isObject(value)) return null;
+  const data: SignalData = {};
+  if ('description' in value) {
+    const d = value.description;
+    if (!isObject(d) || !nonEmptyString(d.type)) return null;
+    data.description = { type: d.type as RTCSdpType, sdp: typeof d.sdp === 'string' ? d.sdp : '' };
+  }
+  if ('candidate' in value) {
+    const c = value.candidate;
+    if (c === null) data.candidate = null;
+    else if (isObject(c)) data.candidate = c as RTCIceCandidateInit;
+    else return null;
+  }
+  if ('tracks' in value) data.tracks = parseList(value.tracks, parseSfuTrack);
+  return data;
+}
+
+/** Parse one text frame from the server; null when it is not a message we understand. */
+export function parseServerMessage(text: string): ServerMessage | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(raw) || typeof raw.type !== 'string') return null;
+  switch (raw.type) {
+    case 'welcome': {
+      if (!nonEmptyString(raw.id)) return null;
+      return {
+        type: 'welcome',
+        id: raw.id,
+        participants: parseList(raw.participants, parsePeer),
+        iceServers: parseList(raw.iceServers, parseIceServer),
+        iceTransportPolicy: raw.iceTransportPolicy === 'relay' ? 'relay' : 'all',
+        mediaTransport: isMediaTransport(raw.mediaTransport) ? raw.mediaTransport : null,
+        mediaPeers: parseList(raw.mediaPeers, parseMediaPeer),
+      };
+    }
+    case 'peer-joined': {
+      const peer = parsePeer(raw.peer);
+      return peer ? { type: 'peer-joined', peer } : null;
+    }
+    case 'peer-left':
+      return nonEmptyString(raw.peerId) ? { type: 'peer-left', peerId: raw.peerId } : null;
+    case 'error':
+      return { type: 'error', message: typeof raw.message === 'string' ? raw.message : 'Error.' };
+    case 'entropy':
+      return { type: 'entropy' };
+    case 'media-start':
+      if (!nonEmptyString(raw.peerId) || !nonEmptyString(raw.mimeType)) return null;
+      return { type: 'media-start', peerId: raw.peerId, mimeType: raw.mimeType };
+    case 'media-stop':
+      return nonEmptyString(raw.peerId) ? { type: 'media-stop', peerId: raw.peerId } : null;
+    case 'signal': {
+      const data = parseSignalData(raw.data);
+      if (!nonEmptyString(raw.from) || data === null) return null;
+      return { type: 'signal', from: raw.from, data };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The name as the server will store it: trimmed, at most 40 characters. */
+export function cleanName(name: string): string {
+  return Array.from(name.trim()).slice(0, MAX_NAME_LENGTH).join('').trim();
+}

@@ -1,0 +1,191 @@
+// `sfu` media mode (PROTOCOL.md, SFU section): one RTCPeerConnection to the
+// server peer `sfu`. We offer our microphone and camera after `welcome`; the
+// server then renegotiates whenever the forwarded tracks change, each offer
+// carrying `tracks` so every receiving mid maps to a participant. We are the
+// polite side: a server offer that collides with ours wins (implicit rollback).
+
+import { SFU_PEER_ID, type ServerMessage, type SfuTrack, type SignalData, type Welcome } from '../../protocol/messages';
+import { clearVideo, setStream } from '../playback';
+import { inboundCounts } from '../rtcStats';
+import type { Transport, TransportDebug, TransportHost } from '../types';
+import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
+
+export class SfuTransport implements Transport {
+  readonly kind = 'sfu' as const;
+  private pc: RTCPeerConnection | null = null;
+  private mapping = new Map<string, SfuTrack>();
+  private readonly streams = new Map<string, MediaStream>();
+  private readonly videos = new Map<string, HTMLVideoElement>();
+  private makingOffer = false;
+  private closed = false;
+  /** Serialises signal handling: descriptions must be applied in arrival order. */
+  private chain: Promise<void> = Promise.resolve();
+  negotiations = 0;
+
+  constructor(private readonly host: TransportHost) {}
+
+  start(welcome: Welcome): void {
+    const pc = new RTCPeerConnection({
+      iceServers: welcome.iceServers,
+      iceTransportPolicy: welcome.iceTransportPolicy,
+      bundlePolicy: 'max-bundle',
+    });
+    this.pc = pc;
+    const local = this.host.localStream;
+    for (const track of local.getTracks()) {
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [local] });
+    }
+    pc.onnegotiationneeded = () => void this.offer();
+    pc.onicecandidate = ({ candidate }) => {
+      this.signal({ candidate: candidate ? candidate.toJSON() : null });
+    };
+    pc.ontrack = () => this.refresh();
+    pc.onconnectionstatechange = () => {
+      const state = pc.connectionState;
+      if (state === 'failed' || state === 'disconnected') {
+        this.host.log('sfu-connection', { state });
+      }
+      if (state === 'failed' && !this.closed) pc.restartIce();
+    };
+  }
+
+  handleMessage(message: ServerMessage): void {
+    if (this.closed) return;
+    if (message.type === 'signal' && message.from === SFU_PEER_ID) {
+      const data = message.data;
+      this.chain = this.chain.then(() => this.handleSignal(data));
+    } else if (message.type === 'peer-left') {
+      // The server's renegotiation will remove the tracks; hide the tile's media now.
+      this.setPeerTracks(message.peerId, []);
+    }
+  }
+
+  handleBinary(): void {
+    // no binary media in this mode
+  }
+
+  attach(peerId: string, video: HTMLVideoElement | null): void {
+    if (!video) {
+      this.videos.delete(peerId);
+      return;
+    }
+    this.videos.set(peerId, video);
+    const stream = this.streams.get(peerId);
+    if (stream) setStream(video, stream, () => this.host.playbackBlocked());
+  }
+
+  async debug(): Promise<TransportDebug> {
+    const peers: TransportDebug['peers'] = {};
+    const pc = this.pc;
+    if (pc) {
+      const midsByPeer = new Map<string, Set<string>>();
+      for (const t of this.mapping.values()) {
+        const set = midsByPeer.get(t.peerId) ?? new Set<string>();
+        set.add(t.mid);
+        midsByPeer.set(t.peerId, set);
+      }
+      for (const [peerId, mids] of midsByPeer) {
+        peers[peerId] = { ...(await inboundCounts(pc, mids)), connectionState: pc.connectionState };
+      }
+    }
+    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState };
+  }
+
+  close(): void {
+    this.closed = true;
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) {
+      pc.onnegotiationneeded = null;
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    for (const peerId of [...this.streams.keys()]) this.setPeerTracks(peerId, []);
+  }
+
+  private signal(data: SignalData): void {
+    if (!this.closed) this.host.send({ type: 'signal', to: SFU_PEER_ID, data });
+  }
+
+  private async offer(): Promise<void> {
+    const pc = this.pc;
+    if (!pc || this.closed) return;
+    try {
+      this.makingOffer = true;
+      await pc.setLocalDescription();
+      if (pc.localDescription) this.signal({ description: pc.localDescription.toJSON() });
+    } catch (error) {
+      this.host.log('sfu-error', { step: 'offer', error: String(error) });
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  private async handleSignal(data: SignalData): Promise<void> {
+    const pc = this.pc;
+    if (!pc || this.closed) return;
+    try {
+      if (data.description) {
+        const description = data.description;
+        if (description.type === 'offer') {
+          if (data.tracks) this.mapping = mappingFrom(data.tracks);
+          // Polite: an offer of ours in flight is rolled back by setRemoteDescription.
+          await pc.setRemoteDescription(description);
+          await pc.setLocalDescription();
+          if (pc.localDescription) this.signal({ description: pc.localDescription.toJSON() });
+          this.negotiations += 1;
+        } else {
+          await pc.setRemoteDescription(description);
+        }
+        this.refresh();
+      } else if (data.candidate !== undefined) {
+        try {
+          await pc.addIceCandidate(data.candidate ?? undefined);
+        } catch (error) {
+          if (!this.makingOffer) this.host.log('sfu-error', { step: 'candidate', error: String(error) });
+        }
+      }
+    } catch (error) {
+      this.host.log('sfu-error', { step: 'signal', error: String(error) });
+    }
+  }
+
+  /** Re-derive each participant's tracks from the transceivers and the latest `tracks` list. */
+  private refresh(): void {
+    const pc = this.pc;
+    if (!pc || this.closed) return;
+    const transceivers = pc.getTransceivers().map((t) => ({
+      mid: t.mid,
+      direction: t.currentDirection ?? t.direction,
+      track: t.receiver.track,
+    }));
+    const wanted = tracksByPeer(transceivers, this.mapping);
+    for (const peerId of new Set([...this.streams.keys(), ...wanted.keys()])) {
+      this.setPeerTracks(peerId, wanted.get(peerId) ?? []);
+    }
+  }
+
+  private setPeerTracks(peerId: string, tracks: MediaStreamTrack[]): void {
+    let stream = this.streams.get(peerId);
+    if (tracks.length === 0) {
+      if (!stream) return;
+      for (const t of stream.getTracks()) stream.removeTrack(t);
+      this.streams.delete(peerId);
+      const video = this.videos.get(peerId);
+      if (video) clearVideo(video);
+      return;
+    }
+    const isNew = !stream;
+    stream ??= new MediaStream();
+    const { add, remove } = diffTracks(stream.getTracks(), tracks);
+    for (const t of remove) stream.removeTrack(t);
+    for (const t of add) stream.addTrack(t);
+    this.streams.set(peerId, stream);
+    const video = this.videos.get(peerId);
+    if (video && (isNew || add.length > 0 || video.srcObject !== stream)) {
+      setStream(video, stream, () => this.host.playbackBlocked());
+    }
+  }
+}

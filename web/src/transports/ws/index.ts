@@ -1,0 +1,97 @@
+// `ws` media mode: publish with MediaRecorder over the signaling WebSocket,
+// play every other participant through its own MediaSource player.
+
+import type { ServerMessage, Welcome } from '../../protocol/messages';
+import { parseMediaPacket } from '../../protocol/packet';
+import type { Transport, TransportDebug, TransportHost } from '../types';
+import { MsePlayer } from './player';
+import { WsPublisher } from './publisher';
+
+export class WsTransport implements Transport {
+  readonly kind = 'ws' as const;
+  private readonly players = new Map<string, MsePlayer>();
+  private readonly videos = new Map<string, HTMLVideoElement>();
+  private readonly publisher: WsPublisher;
+  private orphanPackets = 0;
+  private closed = false;
+
+  constructor(private readonly host: TransportHost) {
+    this.publisher = new WsPublisher(host);
+  }
+
+  start(welcome: Welcome): void {
+    // Late join: the server follows with each publisher's init segment and history.
+    for (const peer of welcome.mediaPeers) this.startPlayer(peer.id, peer.mimeType);
+    this.publisher.start();
+  }
+
+  handleMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'media-start':
+        this.startPlayer(message.peerId, message.mimeType);
+        break;
+      case 'media-stop':
+      case 'peer-left':
+        this.stopPlayer(message.peerId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  handleBinary(data: ArrayBuffer): void {
+    const packet = parseMediaPacket(data);
+    if (!packet) return;
+    const player = this.players.get(packet.peerId);
+    if (player) player.push(packet.chunk);
+    else this.orphanPackets += 1;
+  }
+
+  attach(peerId: string, video: HTMLVideoElement | null): void {
+    if (video) this.videos.set(peerId, video);
+    else this.videos.delete(peerId);
+    this.players.get(peerId)?.attach(video);
+  }
+
+  async debug(): Promise<TransportDebug> {
+    const peers: TransportDebug['peers'] = {};
+    for (const [id, player] of this.players) {
+      peers[id] = { bytesAppended: player.bytesAppended, mimeType: player.mimeType, rebuilds: player.rebuilds };
+    }
+    return {
+      kind: this.kind,
+      peers,
+      publishing: this.publisher.mimeType,
+      chunksSent: this.publisher.chunksSent,
+      recorderRestarts: this.publisher.restarts,
+      orphanPackets: this.orphanPackets,
+    };
+  }
+
+  close(leaving: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.publisher.stop(leaving);
+    for (const id of [...this.players.keys()]) this.stopPlayer(id);
+  }
+
+  private startPlayer(peerId: string, mimeType: string): void {
+    if (this.closed) return;
+    // Always a fresh MediaSource: a new media-start is a new WebM stream.
+    this.players.get(peerId)?.destroy();
+    const player = new MsePlayer(peerId, mimeType, {
+      log: (event, fields) => this.host.log(event, fields),
+      playbackBlocked: () => this.host.playbackBlocked(),
+    });
+    this.players.set(peerId, player);
+    const video = this.videos.get(peerId);
+    if (video) player.attach(video);
+  }
+
+  private stopPlayer(peerId: string): void {
+    const player = this.players.get(peerId);
+    if (!player) return;
+    this.players.delete(peerId);
+    player.destroy();
+  }
+}

@@ -1,0 +1,169 @@
+// WS-mode publishing: MediaRecorder chunks sent as binary frames after a
+// `media-start`. A chunk is never dropped (that would corrupt the WebM stream);
+// when the socket stays congested the recorder is restarted instead, and the
+// new stream begins with a new `media-start` once the backlog has drained.
+
+import type { TransportHost } from '../types';
+
+export const TIMESLICE_MS = 200;
+export const KEYFRAME_INTERVAL_MS = 1000;
+/** bufferedAmount above this counts as congestion… */
+export const HIGH_WATER_BYTES = 1024 * 1024;
+/** …and when it lasts this long, the recorder restarts… */
+export const CONGESTION_RESTART_MS = 2500;
+/** …as soon as the backlog is below this. */
+export const LOW_WATER_BYTES = 64 * 1024;
+
+const VIDEO_TYPES = [
+  'video/webm;codecs=vp8,opus',
+  'video/webm;codecs=vp9,opus',
+  'video/webm;codecs="vp8,opus"',
+  'video/webm;codecs="vp9,opus"',
+];
+const AUDIO_TYPES = ['audio/webm;codecs=opus', 'audio/webm'];
+
+export function chooseMimeType(hasVideo: boolean, isTypeSupported: (type: string) => boolean): string | null {
+  for (const type of hasVideo ? VIDEO_TYPES : AUDIO_TYPES) {
+    if (isTypeSupported(type)) return type;
+  }
+  return null;
+}
+
+/** Decides when congestion is sustained; pure so it can be tested without a socket. */
+export class CongestionMonitor {
+  private since: number | null = null;
+
+  constructor(
+    private readonly highWater = HIGH_WATER_BYTES,
+    private readonly restartAfterMs = CONGESTION_RESTART_MS,
+  ) {}
+
+  /** Feed the current backlog; true when the recorder should restart now. */
+  update(buffered: number, now: number): boolean {
+    if (buffered <= this.highWater) {
+      this.since = null;
+      return false;
+    }
+    if (this.since === null) this.since = now;
+    if (now - this.since >= this.restartAfterMs) {
+      this.since = null;
+      return true;
+    }
+    return false;
+  }
+}
+
+type RecorderOptions = MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number };
+
+export class WsPublisher {
+  private recorder: MediaRecorder | null = null;
+  private generation = 0;
+  private readonly monitor = new CongestionMonitor();
+  private watch: ReturnType<typeof setInterval> | null = null;
+  private draining = false;
+  private stopped = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  mimeType: string | null = null;
+  restarts = 0;
+  chunksSent = 0;
+
+  constructor(private readonly host: TransportHost) {}
+
+  start(): void {
+    this.stopped = false;
+    this.startRecorder();
+    this.watch = setInterval(() => this.checkCongestion(), 250);
+  }
+
+  /** Stop recording; `announce` sends `media-stop` (the user left, the socket stays up). */
+  stop(announce: boolean): void {
+    this.stopped = true;
+    if (this.watch !== null) clearInterval(this.watch);
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.watch = null;
+    this.retry = null;
+    this.stopRecorder();
+    if (announce && this.mimeType) this.host.send({ type: 'media-stop' });
+  }
+
+  private startRecorder(): void {
+    if (this.stopped) return;
+    const stream = this.host.localStream;
+    const hasVideo = stream.getVideoTracks().length > 0;
+    const mimeType = chooseMimeType(hasVideo, (t) => MediaRecorder.isTypeSupported(t));
+    if (!mimeType) {
+      this.host.log('media-error', { reason: 'no supported MediaRecorder type' });
+      return;
+    }
+    const options: RecorderOptions = {
+      mimeType,
+      audioBitsPerSecond: 48_000,
+      videoBitsPerSecond: hasVideo ? 600_000 : undefined,
+      videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
+    };
+    let recorder: MediaRecorder;
+    try {
+      recorder = new MediaRecorder(stream, options);
+    } catch (error) {
+      this.host.log('media-error', { reason: 'MediaRecorder', error: String(error) });
+      this.scheduleRetry();
+      return;
+    }
+    const generation = ++this.generation;
+    recorder.ondataavailable = (event: BlobEvent) => {
+      // Chunks of a replaced recorder would corrupt the new stream: ignore them.
+      if (generation !== this.generation || this.stopped || event.data.size === 0) return;
+      this.host.sendBinary(event.data);
+      this.chunksSent += 1;
+    };
+    recorder.onerror = (event: Event) => {
+      if (generation !== this.generation) return;
+      this.host.log('media-error', { reason: 'recorder error', error: String((event as ErrorEvent).error ?? event.type) });
+      this.stopRecorder();
+      this.scheduleRetry();
+    };
+    this.recorder = recorder;
+    this.mimeType = mimeType;
+    this.host.send({ type: 'media-start', mimeType });
+    recorder.start(TIMESLICE_MS);
+  }
+
+  private stopRecorder(): void {
+    this.generation += 1;
+    const recorder = this.recorder;
+    this.recorder = null;
+    if (recorder && recorder.state !== 'inactive') {
+      try {
+        recorder.stop();
+      } catch {
+        // already stopped
+      }
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retry !== null) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.startRecorder();
+    }, 1000);
+  }
+
+  private checkCongestion(): void {
+    if (this.stopped) return;
+    const buffered = this.host.bufferedAmount();
+    if (this.draining) {
+      if (buffered <= LOW_WATER_BYTES) {
+        this.draining = false;
+        this.startRecorder();
+      }
+      return;
+    }
+    if (this.recorder && this.monitor.update(buffered, Date.now())) {
+      this.restarts += 1;
+      this.host.log('media-congestion-restart', { buffered });
+      this.stopRecorder();
+      this.draining = true;
+    }
+  }
+}

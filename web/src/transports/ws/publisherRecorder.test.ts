@@ -1,0 +1,126 @@
+// WsPublisher against a fake MediaRecorder and a fake socket: chunk order,
+// the congestion restart, and that no chunk of the live recorder is dropped.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientMessage } from '../../protocol/messages';
+import type { TransportHost } from '../types';
+import { CONGESTION_RESTART_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, TIMESLICE_MS, WsPublisher } from './publisher';
+
+class FakeRecorder {
+  static instances: FakeRecorder[] = [];
+  static isTypeSupported = (type: string) => type === 'video/webm;codecs=vp8,opus';
+  state: 'inactive' | 'recording' = 'inactive';
+  timeslice = 0;
+  ondataavailable: ((event: { data: { size: number; id: string } }) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+
+  constructor(
+    readonly stream: unknown,
+    readonly options: Record<string, unknown>,
+  ) {
+    FakeRecorder.instances.push(this);
+  }
+
+  start(timeslice: number): void {
+    this.state = 'recording';
+    this.timeslice = timeslice;
+  }
+
+  stop(): void {
+    this.state = 'inactive';
+  }
+
+  emit(id: string): void {
+    this.ondataavailable?.({ data: { size: 10, id } });
+  }
+}
+
+type Sent = { text: ClientMessage } | { binary: string };
+
+function makeHost() {
+  const sent: Sent[] = [];
+  let buffered = 0;
+  const stream = { getVideoTracks: () => [{}], getAudioTracks: () => [{}], getTracks: () => [{}, {}] };
+  const host: TransportHost = {
+    localStream: stream as unknown as MediaStream,
+    send: (m) => sent.push({ text: m }),
+    sendBinary: (d) => sent.push({ binary: (d as unknown as { id: string }).id }),
+    bufferedAmount: () => buffered,
+    log: () => undefined,
+    playbackBlocked: () => undefined,
+  };
+  return { host, sent, setBuffered: (n: number) => (buffered = n) };
+}
+
+describe('WsPublisher', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeRecorder.instances = [];
+    vi.stubGlobal('MediaRecorder', FakeRecorder);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it('announces the stream, then sends every chunk in order', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const rec = FakeRecorder.instances[0];
+    expect(rec.timeslice).toBe(TIMESLICE_MS);
+    expect(rec.options).toMatchObject({ mimeType: 'video/webm;codecs=vp8,opus', videoKeyFrameIntervalDuration: 1000 });
+    rec.emit('c1');
+    rec.emit('c2');
+    expect(sent).toEqual([
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'c1' },
+      { binary: 'c2' },
+    ]);
+    publisher.stop(true);
+    expect(sent.at(-1)).toEqual({ text: { type: 'media-stop' } });
+    expect(rec.state).toBe('inactive');
+  });
+
+  it('keeps sending through short congestion', () => {
+    const { host, sent, setBuffered } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    setBuffered(HIGH_WATER_BYTES * 2);
+    vi.advanceTimersByTime(CONGESTION_RESTART_MS - 500);
+    setBuffered(0);
+    vi.advanceTimersByTime(5000);
+    FakeRecorder.instances[0].emit('c1');
+    expect(FakeRecorder.instances).toHaveLength(1);
+    expect(sent.filter((s) => 'binary' in s)).toHaveLength(1);
+  });
+
+  it('restarts the recorder with a new media-start under sustained congestion', () => {
+    const { host, sent, setBuffered } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    first.emit('a1');
+    setBuffered(HIGH_WATER_BYTES * 2);
+    first.emit('a2'); // congested, but still sent: never dropped
+    vi.advanceTimersByTime(CONGESTION_RESTART_MS + 500);
+    expect(first.state).toBe('inactive');
+    first.emit('late'); // the stopped recorder's final chunk must not enter the next stream
+    expect(FakeRecorder.instances).toHaveLength(1); // waits for the backlog to drain
+    setBuffered(LOW_WATER_BYTES - 1);
+    vi.advanceTimersByTime(300);
+    expect(FakeRecorder.instances).toHaveLength(2);
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent).toEqual([
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'a1' },
+      { binary: 'a2' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    expect(publisher.restarts).toBe(1);
+    publisher.stop(false);
+    expect(sent.at(-1)).toEqual({ binary: 'b1' });
+  });
+});

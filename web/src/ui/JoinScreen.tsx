@@ -1,0 +1,60 @@
+import { useState, type FormEvent } from 'react';
+import type { CallError, CallState } from '../call/session';
+import type { Strings } from '../lib/i18n';
+import { MAX_NAME_LENGTH, type MediaTransportKind } from '../protocol/messages';
+import { ErrorBanner } from './ErrorBanner';
+
+interface Props {
+  strings: Strings;
+  initialName: string;
+  checking: boolean;
+  missing: string[];
+  mode: MediaTransportKind | null;
+  phase: CallState['phase'];
+  error: CallError | null;
+  onJoin(name: string): void;
+  onDismissError(): void;
+}
+
+export function JoinScreen({ strings, initialName, checking, missing, mode, phase, error, onJoin, onDismissError }: Props) {
+  const [name, setName] = useState(initialName);
+  const busy = phase !== 'idle';
+  const unsupported = missing.length > 0;
+  const disabled = busy || checking || unsupported || name.trim() === '';
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!disabled) onJoin(name);
+  };
+
+  return (
+    <main className="join">
+      <form className="join-card" onSubmit={submit}>
+        <h1>{strings.title}</h1>
+        <p className="tagline">{strings.tagline}</p>
+        <label htmlFor="join-name">{strings.nameLabel}</label>
+        <input
+          id="join-name"
+          data-testid="join-name"
+          type="text"
+          autoComplete="nickname"
+          maxLength={MAX_NAME_LENGTH}
+          placeholder={strings.namePlaceholder}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          autoFocus
+        />
+        <button type="submit" data-testid="join-button" disabled={disabled}>
+          {busy ? strings.joining : strings.join}
+        </button>
+        {checking && <p className="hint">{strings.checking}</p>}
+        {unsupported && (
+          <p className="compat" role="alert" data-testid="compat-message">
+            {strings.unsupported(missing, mode)}
+          </p>
+        )}
+        <ErrorBanner strings={strings} error={error} onDismiss={onDismissError} />
+      </form>
+    </main>
+  );
+}

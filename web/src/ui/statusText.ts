@@ -1,0 +1,23 @@
+import type { CallState } from '../call/session';
+import type { Strings } from '../lib/i18n';
+
+/** The one-line status under the header. */
+export function statusText(strings: Strings, state: CallState): string {
+  switch (state.phase) {
+    case 'idle':
+      return '';
+    case 'starting':
+    case 'connecting':
+      return state.reconnectIn !== null ? strings.reconnecting(state.reconnectIn) : strings.connecting;
+    case 'reconnecting':
+      return state.reconnectIn !== null ? strings.reconnecting(state.reconnectIn) : strings.connecting;
+    case 'in-call': {
+      const parts = [strings.connected(state.participants.length + 1)];
+      if (!state.micOn) parts.push(strings.micMuted);
+      if (!state.camOn && state.localStream && state.localStream.getVideoTracks().length > 0) {
+        parts.push(strings.cameraIsOff);
+      }
+      return parts.join(' ');
+    }
+  }
+}
