@@ -41,21 +41,37 @@ class TokenBucket:
         return self._level
 
 
-class SustainedLimit:
+class _Warns:
+    """At most one warning a second, so the warnings themselves cannot flood."""
+
+    __slots__ = ("_last_warning",)
+
+    def __init__(self) -> None:
+        self._last_warning = -1e9
+
+    def should_warn(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_warning >= 1.0:
+            self._last_warning = now
+            return True
+        return False
+
+
+class SustainedLimit(_Warns):
     """A bucket that also tells when the excess has gone on for `patience` seconds.
 
     `check` answers "ok", "excess" (refuse this one, warn the client) or
     "close" (excess without a second's pause for `patience` s: disconnect).
     """
 
-    __slots__ = ("_bucket", "_excess_since", "_last_excess", "_last_warning", "patience")
+    __slots__ = ("_bucket", "_excess_since", "_last_excess", "patience")
 
     def __init__(self, rate: float, burst: float, patience: float = 3.0) -> None:
+        super().__init__()
         self._bucket = TokenBucket(rate, burst)
         self.patience = patience
         self._excess_since = 0.0
         self._last_excess = -1e9
-        self._last_warning = -1e9
 
     def check(self, amount: float = 1.0) -> str:
         now = time.monotonic()
@@ -66,16 +82,8 @@ class SustainedLimit:
         self._last_excess = now
         return "close" if now - self._excess_since >= self.patience else "excess"
 
-    def should_warn(self) -> bool:
-        """At most one warning a second, so the warnings themselves cannot flood."""
-        now = time.monotonic()
-        if now - self._last_warning >= 1.0:
-            self._last_warning = now
-            return True
-        return False
 
-
-class DebtLimit:
+class DebtLimit(_Warns):
     """For streams that must not lose bytes (a WebM stream with a gap is corrupt for every
     recipient): excess is let through but recorded as debt, repaid at `rate`.
 
@@ -83,25 +91,18 @@ class DebtLimit:
     `patience` seconds' worth: the sender has been far above the rate for long).
     """
 
-    __slots__ = ("_bucket", "_last_warning", "_max_debt")
+    __slots__ = ("_bucket", "_max_debt")
 
     def __init__(self, rate: float, burst: float, patience: float = 3.0) -> None:
+        super().__init__()
         self._bucket = TokenBucket(rate, burst)
         self._max_debt = rate * patience
-        self._last_warning = -1e9
 
     def check(self, amount: float) -> str:
         level = self._bucket.charge(amount)
         if level >= 0:
             return "ok"
         return "close" if -level > self._max_debt else "excess"
-
-    def should_warn(self) -> bool:
-        now = time.monotonic()
-        if now - self._last_warning >= 1.0:
-            self._last_warning = now
-            return True
-        return False
 
 
 class KeyedBuckets:

@@ -47,20 +47,30 @@ class ServerProcess:
         return "".join(self.lines)
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_process(self.proc, timeout)
 
 
-def _pump(proc: subprocess.Popen[str], lines: list[str]) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
+def stop_process(proc: subprocess.Popen[str], timeout: float = 10.0) -> int:
+    """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def collect_output(proc: subprocess.Popen[str], lines: list[str]) -> None:
+    """Append the process's output lines to `lines` from a daemon thread."""
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
 
 
 def start_server(env: dict[str, str] | None = None, args: list[str] | None = None) -> ServerProcess:
@@ -82,7 +92,7 @@ def start_server(env: dict[str, str] | None = None, args: list[str] | None = Non
         text=True,
     )
     server = ServerProcess(proc=proc, port=int(full_env["PORT"]))
-    threading.Thread(target=_pump, args=(proc, server.lines), daemon=True).start()
+    collect_output(proc, server.lines)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:

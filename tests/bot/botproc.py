@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 
-from tests.serverproc import ROOT
+from tests.serverproc import ROOT, collect_output, stop_process
 
 
 @dataclass
@@ -35,20 +33,7 @@ class BotProcess:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-
-def _pump(proc: subprocess.Popen[str], lines: list[str]) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
+        return stop_process(self.proc, timeout)
 
 
 def start_bot(env: dict[str, str]) -> BotProcess:
@@ -68,5 +53,5 @@ def start_bot(env: dict[str, str]) -> BotProcess:
         text=True,
     )
     bot = BotProcess(proc)
-    threading.Thread(target=_pump, args=(proc, bot.lines), daemon=True).start()
+    collect_output(proc, bot.lines)
     return bot
