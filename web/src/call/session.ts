@@ -242,6 +242,7 @@ export class CallSession {
         playbackBlocked: () => {
           if (!this.state.playbackBlocked) this.update({ playbackBlocked: true });
         },
+        rejoin: (reason) => this.rejoin(socket, reason),
       },
       welcome.id,
     );
@@ -281,6 +282,17 @@ export class CallSession {
       return;
     }
     this.scheduleReconnect(code);
+  }
+
+  /** Drop this socket and its transport and go through the reconnect path. */
+  private rejoin(socket: SignalingSocket, reason: string): void {
+    if (this.socket !== socket || this.state.phase === 'idle') return; // already replaced
+    this.log('media-rejoin', { reason });
+    this.socket = null;
+    socket.close(4000);
+    this.transport?.close(false);
+    this.transport = null;
+    this.scheduleReconnect(4000);
   }
 
   private scheduleReconnect(code: number): void {

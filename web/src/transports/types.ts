@@ -14,6 +14,9 @@ export interface TransportHost {
   log(event: string, fields?: LogFields): void;
   /** A remote <video> refused to play (autoplay policy): the UI offers a tap to resume. */
   playbackBlocked(): void;
+  /** The media path is broken beyond repair (e.g. the SFU connection failed; aiortc
+   * cannot restart ICE): rejoin the room with a new socket and a new transport. */
+  rejoin(reason: string): void;
 }
 
 export interface PeerMediaDebug {

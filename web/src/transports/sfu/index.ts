@@ -45,7 +45,7 @@ export class SfuTransport implements Transport {
       if (state === 'failed' || state === 'disconnected') {
         this.host.log('sfu-connection', { state });
       }
-      if (state === 'failed' && !this.closed) pc.restartIce();
+      if (state === 'failed' && !this.closed) this.host.rejoin('sfu-connection-failed');
     };
   }
 

@@ -48,6 +48,7 @@ function makeHost() {
     bufferedAmount: () => buffered,
     log: () => undefined,
     playbackBlocked: () => undefined,
+    rejoin: () => undefined,
   };
   return { host, sent, setBuffered: (n: number) => (buffered = n) };
 }
