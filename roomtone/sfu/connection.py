@@ -322,7 +322,7 @@ class PeerSession:
         track = SlotTrack(kind)
         transceiver = pc.addTransceiver(track, direction="sendonly")
         transceiver.setCodecPreferences(codec_preferences(kind))
-        adapter.install_packer(transceiver.sender, packer_for(kind))
+        adapter.install_forwarding_sender(transceiver.sender, packer_for(kind), track)
         adapter.on_keyframe_request(transceiver.sender, track.request_keyframe)
         return Slot(transceiver, kind, track)
 

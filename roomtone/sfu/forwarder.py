@@ -3,7 +3,10 @@
 The publisher's receiver hands each reassembled encoded frame to its
 Forwarder (aiortc_adapter.tap_receiver), which passes the same object to every
 attached SlotTrack; each SlotTrack is the track of one server→subscriber
-RTCRtpSender and yields `OutFrame`s that the sender packs without encoding.
+RTCRtpSender. Once that sender runs, it binds a `send` function to the track
+(aiortc_adapter.ForwardingSender) and each frame is packed and sent from this
+call, with no queue or task switch; before that (and for any plain aiortc
+sender) the track queues `OutFrame`s for `recv()`.
 
 A SlotTrack outlives its source: when a publisher leaves, the subscriber's
 m-line goes inactive and is later reused for another publisher of the same
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 from aiortc import MediaStreamTrack
@@ -25,8 +29,10 @@ from roomtone.sfu.packetize import OutFrame
 
 log = logging.getLogger(__name__)
 
-# A subscriber whose sender falls this far behind is skipped ahead (video: to
-# the next keyframe) rather than buffered: late media is useless in a call.
+# Frames queued for a sender that is not running yet (or a plain aiortc sender
+# that falls this far behind) are skipped ahead (video: to the next keyframe)
+# rather than buffered: late media is useless in a call. A running forwarding
+# sender is bound to the track and sends each frame at once, so never lags.
 MAX_QUEUED = {"audio": 10, "video": 15}
 # RTP clock step assumed between a source's last frame and the next one's first.
 FRAME_STEP = {"audio": 960, "video": 3000}
@@ -97,6 +103,15 @@ class SlotTrack(MediaStreamTrack):
         self._need_keyframe = self._video
         self._offset: int | None = None
         self._last_pts: int | None = None
+        self._send: Callable[[OutFrame], None] | None = None
+
+    def bind(self, send: Callable[[OutFrame], None] | None) -> None:
+        """Hand frames to `send` synchronously from now on (None: queue them for `recv`)."""
+        self._send = send
+        if send is not None:
+            while self._queue and self._send is send:
+                self.sent += 1
+                send(self._queue.popleft())
 
     def attach(self, source: Forwarder) -> None:
         """Start forwarding `source`; video waits for (and asks for) a keyframe."""
@@ -115,7 +130,7 @@ class SlotTrack(MediaStreamTrack):
         self._queue.clear()
 
     def feed(self, frame: Frame) -> None:
-        """Hot path: queue one frame for the sender (no copy, no logging)."""
+        """Hot path: send one frame, or queue it for the sender (no copy, no logging)."""
         if self._need_keyframe:
             if not frame.keyframe:
                 if self.source is not None:
@@ -126,6 +141,12 @@ class SlotTrack(MediaStreamTrack):
             start = 0 if self._last_pts is None else self._last_pts + self._step
             self._offset = start - frame.timestamp
         pts = frame.timestamp + self._offset
+        send = self._send
+        if send is not None:
+            self._last_pts = pts
+            self.sent += 1
+            send(OutFrame(frame.data, pts))
+            return
         queue = self._queue
         if len(queue) >= self._limit:
             queue.clear()

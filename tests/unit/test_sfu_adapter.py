@@ -11,32 +11,53 @@ import asyncio
 import inspect
 import queue
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from unittest import mock
 
 import aioice
 import aiortc
 import av
+import pylibsrtp
 import pytest
-from aioice import Connection
-from aioice.ice import get_host_addresses
+from aioice import Candidate, Connection
+from aioice.ice import CandidatePair, StunProtocol, get_host_addresses
 from aiortc import (
     MediaStreamTrack,
+    RTCCertificate,
     RTCConfiguration,
+    RTCDtlsTransport,
+    RTCIceGatherer,
+    RTCIceTransport,
     RTCPeerConnection,
     RTCRtpReceiver,
     RTCRtpSender,
+    clock,
 )
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import (
     RTCRtcpParameters,
     RTCRtpCodecParameters,
     RTCRtpDecodingParameters,
+    RTCRtpHeaderExtensionParameters,
     RTCRtpReceiveParameters,
     RTCRtpSendParameters,
 )
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    HeaderExtensionsMap,
+    RtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+)
 
 from roomtone.sfu import aiortc_adapter as adapter
+from roomtone.sfu.forwarder import Forwarder, SlotTrack
+from roomtone.sfu.keyframes import KeyframeRequester
 from roomtone.sfu.packetize import OpusPacker, OutFrame, Vp8Packer
 from roomtone.sfu.ports import PortRange
 
@@ -400,3 +421,406 @@ async def test_forwarding_jitter_buffer_survives_loss_and_reordering(
     timestamps = [t for _, t in sink.frames]
     assert timestamps == sorted(timestamps)
     await receiver.stop()
+
+
+# --- ForwardingSender: aiortc's _run_rtp work, done synchronously ----------------------------
+
+VP8_RTX = RTCRtpCodecParameters(
+    mimeType="video/rtx", clockRate=90000, payloadType=98, parameters={"apt": 97}
+)
+EXTENSIONS = [
+    RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
+    RTCRtpHeaderExtensionParameters(
+        id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+    ),
+]
+
+
+class Outlet:
+    def __init__(self) -> None:
+        self.send: Callable[[OutFrame], None] | None = None
+        self.stopped = False
+
+    def bind(self, send: Callable[[OutFrame], None] | None) -> None:
+        self.send = send
+
+
+class OutletTrack(MediaStreamTrack):
+    kind = "video"
+
+    async def recv(self) -> OutFrame:  # type: ignore[override]
+        raise AssertionError("a forwarding sender never awaits its track")
+
+
+class UdpRecorder:
+    """The asyncio DatagramTransport under aioice's StunProtocol."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.sent.append((data, addr))
+
+
+class RelayProtocol:
+    """Not a plain StunProtocol (as aioice's TURN protocols): aiortc's async path is used."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send_data(self, data: bytes, addr: tuple[str, int]) -> None:
+        await asyncio.sleep(0)
+        self.sent.append(data)
+
+
+class PlainSrtp:
+    """Stands in for the pylibsrtp Session aiortc creates after the DTLS handshake."""
+
+    def protect(self, data: bytes) -> bytes:
+        return b"P" + data
+
+    def protect_rtcp(self, data: bytes) -> bytes:
+        return b"C" + data
+
+
+REMOTE = ("127.0.0.9", 9999)
+
+
+def _connected_dtls(protocol: object) -> RTCDtlsTransport:
+    """A real RTCDtlsTransport/RTCIceTransport/aioice Connection, faked only below the SRTP
+    session and the nominated pair (what a finished handshake and ICE check leave behind)."""
+    ice = RTCIceTransport(RTCIceGatherer())
+    dtls = RTCDtlsTransport(ice, [RTCCertificate.generateCertificate()])
+    dtls._state = DtlsState.CONNECTED
+    dtls._tx_srtp = PlainSrtp()
+    remote = Candidate("1", 1, "udp", 1, REMOTE[0], REMOTE[1], "host")
+    ice._connection._nominated[1] = CandidatePair(protocol, remote)  # type: ignore[arg-type]
+    return dtls
+
+
+def _stun_protocol() -> tuple[StunProtocol, UdpRecorder]:
+    protocol = StunProtocol(None)  # type: ignore[arg-type]
+    recorder = UdpRecorder()
+    protocol.transport = recorder  # type: ignore[assignment]
+    return protocol, recorder
+
+
+async def _forwarding_sender(
+    dtls: RTCDtlsTransport, rtx: bool = True
+) -> tuple[RTCRtpSender, Outlet, adapter.ForwardingSender]:
+    sender = RTCRtpSender(OutletTrack(), dtls)
+    outlet = Outlet()
+    fast = adapter.install_forwarding_sender(sender, Vp8Packer(), outlet)
+    assert getattr(sender, adapter._SENDER_ENCODER) is not None  # no encoder can be made
+    await sender.send(
+        RTCRtpSendParameters(
+            codecs=[VP8, VP8_RTX] if rtx else [VP8],
+            headerExtensions=EXTENSIONS,
+            muxId="7",
+            rtcp=RTCRtcpParameters(cname="x"),
+        )
+    )
+    for _ in range(10):
+        if outlet.send is not None:
+            break
+        await asyncio.sleep(0)
+    assert outlet.send is not None, "the sender's RTP task binds the outlet when it starts"
+    return sender, outlet, fast
+
+
+def _parse(datagrams: list[bytes]) -> list[RtpPacket]:
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpSendParameters(headerExtensions=EXTENSIONS))
+    packets = []
+    for data in datagrams:
+        assert data[:1] == b"P"  # went through SRTP protect
+        packet = RtpPacket.parse(data[1:], extensions)
+        assert packet.serialize(extensions) == data[1:]  # aiortc's own wire format
+        packets.append(packet)
+    return packets
+
+
+async def test_forwarding_sender_sends_each_frame_at_once_like_run_rtp(no_codecs: None) -> None:
+    protocol, udp = _stun_protocol()
+    dtls = _connected_dtls(protocol)
+    sender, outlet, _ = await _forwarding_sender(dtls)
+    assert outlet.send is not None
+    before = clock.current_ntp_time()
+    outlet.send(OutFrame(b"\x10" * 3000, 1000))  # 3 payloads
+    assert len(udp.sent) == 3  # synchronously, no task switch
+    outlet.send(OutFrame(b"\x11" * 100, 4000))
+    assert {addr for _, addr in udp.sent} == {REMOTE}
+    packets = _parse([data for data, _ in udp.sent])
+    seq0, ts0 = packets[0].sequence_number, packets[0].timestamp
+    assert [p.sequence_number for p in packets] == [(seq0 + i) % 65536 for i in range(4)]
+    assert [p.timestamp for p in packets] == [ts0] * 3 + [(ts0 + 3000) % (1 << 32)]
+    assert [p.marker for p in packets] == [0, 0, 1, 1]
+    assert {(p.payload_type, p.ssrc) for p in packets} == {(97, sender._ssrc)}
+    assert all(p.extensions.mid == "7" for p in packets)
+    for packet in packets:  # abs-send-time: 6.18 fixed point seconds, 24 bits
+        assert (packet.extensions.abs_send_time - (before >> 14)) % (1 << 24) < 1 << 14
+    assert b"".join(p.payload[4:] for p in packets) == b"\x10" * 3000 + b"\x11" * 100
+    # What RTCP sender reports and getStats() read, and the transport's counters.
+    stats = await sender.getStats()
+    outbound = next(s for s in stats.values() if s.type == "outbound-rtp")
+    assert (outbound.packetsSent, outbound.bytesSent) == (4, sum(len(p.payload) for p in packets))
+    assert getattr(sender, adapter._SENDER_RTP_TIMESTAMP) == packets[-1].timestamp
+    assert getattr(sender, adapter._SENDER_NTP_TIMESTAMP) >= before
+    transport = next(s for s in stats.values() if s.type == "transport")
+    assert (transport.packetsSent, transport.bytesSent) == (4, sum(len(d) for d, _ in udp.sent))
+    # Sender reports (aiortc's _run_rtcp, unchanged) carry those counts.
+    with (
+        mock.patch("aiortc.rtcrtpsender.random.random", return_value=0),
+        mock.patch("aiortc.rtcrtpsender.asyncio.sleep", side_effect=[None, asyncio.CancelledError]),
+    ):
+        await sender._run_rtcp()
+    reports = [
+        p
+        for data, _ in udp.sent[4:]
+        for p in RtcpPacket.parse(data[1:])
+        if isinstance(p, RtcpSrPacket)
+    ]
+    assert len(reports) == 1
+    info = reports[0].sender_info
+    assert (info.packet_count, info.octet_count) == (4, outbound.bytesSent)
+    assert info.rtp_timestamp == packets[-1].timestamp
+    await sender.stop()
+
+
+async def test_forwarding_sender_answers_nacks_from_its_history(no_codecs: None) -> None:
+    for rtx in (True, False):
+        protocol, udp = _stun_protocol()
+        sender, outlet, _ = await _forwarding_sender(_connected_dtls(protocol), rtx=rtx)
+        assert outlet.send is not None
+        for i in range(3):
+            outlet.send(OutFrame(bytes([i]) * 2000, i * 3000))  # 2 packets each
+        originals = _parse([data for data, _ in udp.sent])
+        lost = [originals[1].sequence_number, originals[4].sequence_number]
+        nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=sender._ssrc, lost=lost)
+        nack.lost.append((originals[0].sequence_number - 1) % 65536)  # never sent: ignored
+        await sender._handle_rtcp_packet(nack)
+        resent = [data for data, _ in udp.sent[6:]]
+        assert len(resent) == 2
+        if rtx:
+            packets = _parse(resent)
+            assert {(p.payload_type, p.ssrc) for p in packets} == {(98, sender._rtx_ssrc)}
+            assert packets[1].sequence_number == (packets[0].sequence_number + 1) % 65536
+            for packet, original in zip(packets, (originals[1], originals[4]), strict=True):
+                assert packet.payload[:2] == original.sequence_number.to_bytes(2, "big")
+                assert packet.payload[2:] == original.payload
+                assert packet.timestamp == original.timestamp
+                assert packet.extensions.mid == "7"
+        else:
+            assert resent == [udp.sent[1][0], udp.sent[4][0]]  # the same packets again
+        await sender.stop()
+
+
+async def test_forwarding_sender_drops_frames_while_disabled(no_codecs: None) -> None:
+    protocol, udp = _stun_protocol()
+    sender, outlet, _ = await _forwarding_sender(_connected_dtls(protocol))
+    assert outlet.send is not None
+    sender._enabled = False  # what RTCRtpTransceiver does for recvonly/inactive
+    outlet.send(OutFrame(b"\x10" * 100, 0))
+    assert udp.sent == []
+    sender._enabled = True
+    outlet.send(OutFrame(b"\x10" * 100, 3000))
+    assert len(udp.sent) == 1
+    await sender.stop()
+
+
+async def test_forwarding_sender_stops_like_run_rtp(no_codecs: None) -> None:
+    protocol, udp = _stun_protocol()
+    dtls = _connected_dtls(protocol)
+    sender, outlet, _ = await _forwarding_sender(dtls)
+    track = sender.track
+    await asyncio.wait_for(sender.stop(), 1)
+    assert outlet.send is None and track.readyState == "ended" and sender.track is None
+    # A transport that is no longer connected ends the sender (aiortc: ConnectionError).
+    protocol, udp = _stun_protocol()
+    sender, outlet, _ = await _forwarding_sender(_connected_dtls(protocol))
+    track = sender.track
+    assert outlet.send is not None
+    sender.transport._state = DtlsState.CLOSED
+    outlet.send(OutFrame(b"\x10" * 100, 0))
+    assert outlet.send is None
+    await asyncio.sleep(0)
+    assert track.readyState == "ended" and udp.sent == []
+    await asyncio.wait_for(sender.stop(), 1)
+
+
+async def test_forwarding_sender_uses_aiortcs_path_over_a_relay(no_codecs: None) -> None:
+    relay = RelayProtocol()
+    sender, outlet, _ = await _forwarding_sender(_connected_dtls(relay))
+    assert outlet.send is not None
+    for i in range(3):
+        outlet.send(OutFrame(bytes([i]) * 2000, i * 3000))
+    for _ in range(50):
+        if len(relay.sent) == 6:
+            break
+        await asyncio.sleep(0)
+    packets = _parse(relay.sent)
+    seq0 = packets[0].sequence_number
+    assert [p.sequence_number for p in packets] == [(seq0 + i) % 65536 for i in range(6)]
+    await sender.stop()
+
+
+async def test_slot_track_feeds_a_bound_sender_synchronously() -> None:
+    fwd = Forwarder("pub", "audio", KeyframeRequester(lambda: None, interval=0))
+    slot = SlotTrack("audio")
+    slot.attach(fwd)
+    fwd.on_frame(b"queued", 48_000)  # before the sender runs: queued for recv()
+    got: list[OutFrame] = []
+    slot.bind(got.append)
+    assert got == [OutFrame(b"queued", 0)]  # the backlog goes out first, in order
+    fwd.on_frame(b"now", 48_960)
+    assert got[-1] == OutFrame(b"now", 960)
+    slot.bind(None)
+    fwd.on_frame(b"later", 49_920)
+    assert await slot.recv() == OutFrame(b"later", 1920)
+    assert slot.sent == 3
+
+
+def test_ntp_now_matches_aiortc_clock() -> None:
+    assert abs(adapter.ntp_now() - clock.current_ntp_time()) < (1 << 32) // 100  # 10 ms
+
+
+async def test_run_rtp_still_does_what_forwarding_sender_replicates() -> None:
+    """ForwardingSender re-does RTCRtpSender._run_rtp and RTCDtlsTransport._send_rtp; if
+    aiortc changes what they do (new header extensions, counters, send path), these fail:
+    compare with aiortc's code and update ForwardingSender (and this list)."""
+    sender = RTCRtpSender("video", MemoryTransport())  # type: ignore[arg-type]
+    for name in (
+        adapter._SENDER_MID,
+        adapter._SENDER_EXTENSIONS_MAP,
+        adapter._SENDER_RTX_PAYLOAD_TYPE,
+        adapter._SENDER_RTP_STARTED,
+        adapter._SENDER_RTP_EXITED,
+        adapter._SENDER_PACKET_COUNT,
+        adapter._SENDER_OCTET_COUNT,
+        adapter._SENDER_NTP_TIMESTAMP,
+        adapter._SENDER_RTP_TIMESTAMP,
+        adapter._SENDER_TRACK,
+    ):
+        assert hasattr(sender, name), name
+    run_rtp = inspect.getsource(RTCRtpSender._run_rtp)
+    for needle in (
+        "sequence_number = random_sequence_number()",
+        "timestamp_origin = random32()",
+        "uint32_add(timestamp_origin, enc_frame.timestamp)",
+        "packet.extensions.abs_send_time = (",
+        "clock.current_ntp_time() >> 14",
+        "packet.extensions.mid = self.__mid",
+        "packet.extensions.audio_level",  # only for AudioFrames aiortc encodes itself
+        "self.__rtp_history[packet.sequence_number % RTP_HISTORY_SIZE]",
+        "await self.transport._send_rtp(packet_bytes)",
+        "self.__octet_count += len(payload)",
+        "self.__packet_count += 1",
+        "self.__rtp_timestamp = packet.timestamp",
+        "self.__track.stop()",
+        "self.__rtp_exited.set()",
+    ):
+        assert needle in run_rtp, needle
+    assert run_rtp.count("packet.extensions.") == 3, "a new header extension in _run_rtp"
+    assert "self._enabled" in inspect.getsource(RTCRtpSender._next_encoded_frame)
+    assert "self._run_rtp(parameters.codecs[0])" in inspect.getsource(RTCRtpSender.send)
+    rtcp = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "await self._retransmit(seq)" in rtcp
+    retransmit = inspect.getsource(RTCRtpSender._retransmit)
+    assert "wrap_rtx(" in retransmit and "ssrc=self._rtx_ssrc" in retransmit
+    send_rtp = inspect.getsource(RTCDtlsTransport._send_rtp)
+    for needle in (
+        "self._state != State.CONNECTED",
+        "data = self._tx_srtp.protect(data)",
+        "await self.transport._send(data)",
+        "self.__tx_bytes += len(data)",
+        "self.__tx_packets += 1",
+    ):
+        assert needle in send_rtp, needle
+    sendto = inspect.getsource(Connection.sendto)
+    assert "self._nominated.get(component)" in sendto
+    assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in sendto
+    assert "self.transport.sendto(data, addr)" in inspect.getsource(StunProtocol.send_data)
+    assert "self._send = self._connection.send" in inspect.getsource(RTCIceTransport)
+
+
+class ClearSrtp:
+    """Receive side of the SRTP session stand-in: packets are clear; b"\\x80\\xff" fails."""
+
+    def unprotect(self, data: bytes) -> bytes:
+        if data[1] == 0xFF:
+            raise pylibsrtp.Error("bad")
+        return data
+
+    def unprotect_rtcp(self, data: bytes) -> bytes:
+        return data
+
+
+async def test_forwarding_receiver_handles_srtp_in_the_datagram_callback(
+    no_codecs: None,
+) -> None:
+    protocol, _ = _stun_protocol()
+    dtls = _connected_dtls(protocol)
+    dtls._rx_srtp = ClearSrtp()
+    setattr(dtls, adapter._DTLS_HANDSHAKE_DONE, True)
+    connection = dtls.transport._connection
+    sink = Sink()
+    receiver = RTCRtpReceiver("audio", dtls)
+    receiver._track = RemoteStreamTrack(kind="audio")
+    adapter.tap_receiver(receiver, sink, forwarding=True)
+    await receiver.receive(
+        RTCRtpReceiveParameters(
+            codecs=[OPUS],
+            encodings=[RTCRtpDecodingParameters(ssrc=1234, payloadType=96)],
+        )
+    )
+    assert adapter.receive_synchronously(dtls)  # already hooked: idempotent
+    packets = [_rtp([b"opus%d" % seq], seq, 960 * seq, pt=96)[0].serialize() for seq in (1, 2)]
+    connection.data_received(packets[0], 1)
+    assert sink.frames == [(b"opus1", 0)]  # at once, no task switch (rebased to 0)
+    assert connection._queue.empty()
+    rx = (getattr(dtls, adapter._DTLS_RX_PACKETS), getattr(dtls, adapter._DTLS_RX_BYTES))
+    assert rx == (1, len(packets[0]))
+    connection.data_received(b"\x80\xff" + packets[1][2:], 1)  # fails SRTP: dropped
+    assert len(sink.frames) == 1 and connection._queue.empty()
+    # DTLS records, and anything behind them, keep going through aiortc's queue (in order).
+    connection.data_received(b"\x16dtls", 1)
+    connection.data_received(packets[1], 1)
+    assert connection._queue.qsize() == 2 and len(sink.frames) == 1
+    await receiver.stop()
+
+
+def test_receive_synchronously_relies_on_aiortc_and_aioice_internals() -> None:
+    recv_next = inspect.getsource(RTCDtlsTransport._recv_next)
+    for needle in (
+        "data = await self.transport._recv()",
+        "self.__rx_bytes += len(data)",
+        "self.__rx_packets += 1",
+        "first_byte > 127 and first_byte < 192 and self._rx_srtp",
+        "arrival_time_ms = clock.current_ms()",
+        "data = self._rx_srtp.unprotect_rtcp(data)",
+        "await self._handle_rtcp_data(data)",
+        "data = self._rx_srtp.unprotect(data)",
+        "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)",
+        "except pylibsrtp.Error",
+    ):
+        assert needle in recv_next, needle
+    assert "self._recv = self._connection.recv" in inspect.getsource(RTCIceTransport)
+    assert "self.receiver.data_received(data" in inspect.getsource(StunProtocol)
+    assert "self._queue.put_nowait((data, component))" in inspect.getsource(
+        Connection.data_received
+    )
+    assert "await self._queue.get()" in inspect.getsource(Connection.recvfrom)
+
+
+async def test_drive_finishes_a_coroutine_that_really_suspends() -> None:
+    events: list[str] = []
+
+    async def work() -> None:
+        events.append("start")
+        await asyncio.sleep(0.01)
+        events.append("end")
+
+    adapter._drive(work())
+    assert events == ["start"]
+    await asyncio.sleep(0.05)
+    assert events == ["start", "end"]
