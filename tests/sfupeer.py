@@ -19,15 +19,18 @@ import hashlib
 import json
 import math
 import random
+import socket
 import struct
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aioice.ice import get_host_addresses
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -40,6 +43,7 @@ from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu.keyframes import is_vp8_keyframe, vp8_dimensions
 from roomtone.sfu.packetize import OutFrame, packer_for
 from roomtone.sfu.sdp import renumber
+from tests.serverproc import ServerProcess, running_server
 
 WIDTH, HEIGHT, FPS = 320, 240, 30
 AUDIO_FRAME_SECONDS = 0.02
@@ -403,3 +407,25 @@ class SfuPeer:
         await self.pc.close()
         if self._session is not None:
             await self._session.close()
+
+
+@contextlib.contextmanager
+def codec_free_sfu_server() -> Iterator[ServerProcess]:
+    """An sfu-mode server whose codec factories raise; afterwards, proof none was used."""
+    env = {"MEDIA_TRANSPORT": "sfu", "ROOMTONE_SFU_FORBID_CODECS": "1"}
+    with running_server(env) as server:
+        yield server
+    assert adapter.FORBIDDEN_MARKER not in server.output()
+    assert "Traceback" not in server.output(), server.output()[-3000:]
+
+
+def udp_port_free(port: int) -> bool:
+    """Whether `port` can be bound on every host address aioice would gather right now."""
+    for address in get_host_addresses(use_ipv4=True, use_ipv6=True):
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind((address, port))
+            except OSError:
+                return False
+    return True

@@ -7,36 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Iterator
 
 import pytest
 from aioice import stun
-from aioice.ice import get_host_addresses
 
 from roomtone.sfu.sdp import candidate_addresses
 from tests.serverproc import running_server
-from tests.sfupeer import SfuPeer
+from tests.sfupeer import SfuPeer, udp_port_free
 
 pytestmark = pytest.mark.slow
 
 PORTS_FULL = "No media ports are free; try again later."
 
 
-def _bindable(port: int) -> bool:
-    for address in get_host_addresses(use_ipv4=True, use_ipv6=True):
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.bind((address, port))
-            except OSError:
-                return False
-    return True
-
-
 def free_range(size: int, start: int) -> tuple[int, int]:
     for base in range(start, 60000, 101):
-        if all(_bindable(port) for port in range(base, base + size)):
+        if all(udp_port_free(port) for port in range(base, base + size)):
             return base, base + size - 1
     raise RuntimeError("no free UDP port range")
 

@@ -60,6 +60,7 @@ from roomtone.sfu.forwarder import Forwarder, SlotTrack
 from roomtone.sfu.keyframes import KeyframeRequester
 from roomtone.sfu.packetize import OpusPacker, OutFrame, Vp8Packer
 from roomtone.sfu.ports import PortRange
+from tests.sfupeer import udp_port_free
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=96)
@@ -315,23 +316,9 @@ def _free_range(size: int) -> PortRange:
     """A run of `size` ports that are free on every host address right now."""
     for base in range(42000, 60000, 97):
         ports = range(base, base + size)
-        if all(_is_free(address, port) for port in ports for address in _addresses()):
+        if all(udp_port_free(port) for port in ports):
             return PortRange(base, base + size - 1)
     raise RuntimeError("no free port range")
-
-
-def _addresses() -> list[str]:
-    return get_host_addresses(use_ipv4=True, use_ipv6=True)
-
-
-def _is_free(address: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind((address, port))
-        except OSError:
-            return False
-    return True
 
 
 async def test_host_candidates_bind_inside_the_port_range() -> None:
@@ -357,7 +344,7 @@ async def test_host_candidates_bind_inside_the_port_range() -> None:
 async def test_a_full_port_range_is_reported() -> None:
     ports = _free_range(1)
     blockers = []
-    for address in _addresses():
+    for address in get_host_addresses(use_ipv4=True, use_ipv6=True):
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         sock.bind((address, ports.low))
