@@ -17,6 +17,7 @@ import jwt
 from aiohttp import web
 
 from roomtone.config import AuthConfig, ServerConfig
+from roomtone.errors import UNAUTHORIZED, error
 from roomtone.security import is_secure
 
 ALGORITHM = "RS256"
@@ -150,6 +151,6 @@ def auth_middleware(server_config: ServerConfig):
 async def refuse_websocket(request: web.Request, reason: str) -> web.WebSocketResponse:
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    await ws.send_json({"type": "error", "message": f"Unauthorized: {reason}"})
+    await ws.send_json(error(UNAUTHORIZED.format(reason=reason)))
     await ws.close(code=1008, message=b"Unauthorized")
     return ws

@@ -13,6 +13,17 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from roomtone import eventlog
 from roomtone.config import ServerConfig
+from roomtone.errors import (
+    INVALID_JSON,
+    INVALID_MESSAGE,
+    JOIN_FIRST,
+    NAME_REQUIRED,
+    ROOM_FULL,
+    TOO_MANY_MESSAGES,
+    TOO_MUCH_MEDIA,
+    WRONG_MODE,
+    error,
+)
 from roomtone.keepalive import Keepalive
 from roomtone.outbox import Outbox
 from roomtone.ratelimit import DebtLimit, SustainedLimit
@@ -22,17 +33,10 @@ from roomtone.transport import Transport
 
 log = logging.getLogger(__name__)
 
-TRANSPORT_MESSAGES = frozenset({"signal", "media-start", "media-stop"})
-TOO_MANY_MESSAGES = "Too many messages; slow down."
-TOO_MUCH_MEDIA = "Too much media data; slow down."
 UPGRADE_HINT = (
     "This endpoint expects a WebSocket upgrade. If Roomtone runs behind a reverse proxy, "
     "the proxy must forward the Upgrade and Connection headers (see README, Proxying).\n"
 )
-
-
-def error(message: str) -> dict[str, str]:
-    return {"type": "error", "message": message}
 
 
 class Session:
@@ -111,20 +115,22 @@ class Session:
         try:
             message = json.loads(text)
         except ValueError:
-            self.outbox.send_json(error("Invalid JSON."))
+            self.outbox.send_json(error(INVALID_JSON))
             return
         kind = message.get("type") if isinstance(message, dict) else None
         if not isinstance(kind, str):
-            self.outbox.send_json(error("Invalid message."))
+            self.outbox.send_json(error(INVALID_MESSAGE))
             return
         if kind == "entropy":
             return
         if kind == "join":
             await self.join(message)
         elif self.participant is None:
-            self.outbox.send_json(error("Join first."))
-        elif kind in TRANSPORT_MESSAGES:
+            self.outbox.send_json(error(JOIN_FIRST))
+        elif kind in self.signaling.transport.messages:
             await self.signaling.transport.on_message(self.participant, message)
+        elif kind in WRONG_MODE:
+            self.outbox.send_json(error(WRONG_MODE[kind]))
         else:
             log.debug("ignoring unknown message type %.40r", kind)
 
@@ -133,13 +139,13 @@ class Session:
             return  # a second join on the same socket is ignored
         name = clean_name(message.get("name"))
         if not name:
-            self.outbox.send_json(error("Name is required."))
+            self.outbox.send_json(error(NAME_REQUIRED))
             return
         signaling = self.signaling
         try:
             participant = signaling.room.add(name, self.outbox)
         except RoomFull:
-            self.outbox.send_json(error("Room is full."))
+            self.outbox.send_json(error(ROOM_FULL))
             await self.outbox.flush_and_close(WSCloseCode.POLICY_VIOLATION, b"Room is full.")
             return
         self.participant = participant

@@ -22,6 +22,9 @@ class Transport(ABC):
 
     #: the value of `mediaTransport` in `welcome`
     name: str = ""
+    #: the message types this transport handles; signaling answers the others that
+    #: belong to another mode with errors.WRONG_MODE and ignores unknown ones
+    messages: frozenset[str] = frozenset()
 
     def __init__(self, room: Room) -> None:
         self.room = room
@@ -35,7 +38,7 @@ class Transport(ABC):
 
     @abstractmethod
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
-        """A validated control message of a joined participant (media-start, signal, …)."""
+        """A joined participant's message whose type is in `messages`."""
 
     def on_binary(self, participant: Participant, data: bytes) -> None:  # noqa: B027
         """A binary frame of a joined participant; ignored unless the transport carries media."""

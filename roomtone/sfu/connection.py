@@ -29,6 +29,7 @@ from typing import Any
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.exceptions import OperationError
 
+from roomtone.errors import BAD_SIGNAL, NEGOTIATION_FAILED, NO_CODEC, PORTS_FULL, error
 from roomtone.room import Participant
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu import sdp as sdptext
@@ -48,10 +49,6 @@ from roomtone.sfu.peerstate import (
 log = logging.getLogger(__name__)
 
 SFU_PEER = "sfu"
-PORTS_FULL = "No media ports are free; try again later."
-BAD_SIGNAL = "Invalid signal message."
-NO_CODEC = "Your browser offered no codec the server can forward (it needs Opus and VP8)."
-NEGOTIATION_FAILED = "Media negotiation with the server failed; please rejoin."
 CLOSE_TIMEOUT = 5.0
 
 
@@ -82,7 +79,7 @@ class PeerSession:
         if self._closed:
             return
         if not isinstance(data, dict):
-            self.participant.send({"type": "error", "message": BAD_SIGNAL})
+            self.participant.send(error(BAD_SIGNAL))
             return
         description = data.get("description")
         if description is not None:
@@ -91,17 +88,17 @@ class PeerSession:
                 or description.get("type") not in ("offer", "answer")
                 or not isinstance(description.get("sdp"), str)
             ):
-                self.participant.send({"type": "error", "message": BAD_SIGNAL})
+                self.participant.send(error(BAD_SIGNAL))
                 return
             self._inbox.put_nowait((description["type"], description["sdp"]))
         elif "candidate" in data:
             candidate = data["candidate"]
             if candidate is not None and not isinstance(candidate, dict):
-                self.participant.send({"type": "error", "message": BAD_SIGNAL})
+                self.participant.send(error(BAD_SIGNAL))
                 return
             self._inbox.put_nowait(("candidate", candidate))
         else:
-            self.participant.send({"type": "error", "message": BAD_SIGNAL})
+            self.participant.send(error(BAD_SIGNAL))
 
     def request_sync(self) -> None:
         """The tracks this client should receive changed; renegotiate when possible."""
@@ -259,7 +256,7 @@ class PeerSession:
         try:
             candidate = adapter.parse_candidate(data) if data is not None else None
         except ValueError:
-            self.participant.send({"type": "error", "message": BAD_SIGNAL})
+            self.participant.send(error(BAD_SIGNAL))
             return
         if candidate is None and self._state.pc.remoteDescription is None:
             return
@@ -374,7 +371,7 @@ class PeerSession:
 
     def _reset(self, message: str) -> None:
         """Tell the client, drop this connection, and start over with a fresh one."""
-        self.participant.send({"type": "error", "message": message})
+        self.participant.send(error(message))
         old = self._state
         self._drop_media(old)
         self._state = PeerState(RTCPeerConnection(self.settings.configuration()))

@@ -14,6 +14,7 @@ from typing import Any
 from aiortc import RTCIceGatherer, RTCIceServer
 
 from roomtone.config import ServerConfig
+from roomtone.errors import PEER_GONE, error
 from roomtone.room import Participant, Room
 from roomtone.sfu import aiortc_adapter
 from roomtone.sfu.connection import SFU_PEER, PeerSession
@@ -23,9 +24,6 @@ from roomtone.sfu.ports import PortRange
 from roomtone.transport import Transport
 
 log = logging.getLogger(__name__)
-
-PEER_GONE = "Peer is no longer available."
-NOT_WS_MODE = "Media relay is only used in ws mode."
 
 
 def ice_servers(config: ServerConfig) -> tuple[RTCIceServer, ...]:
@@ -48,6 +46,7 @@ def ice_servers(config: ServerConfig) -> tuple[RTCIceServer, ...]:
 
 class SfuTransport(Transport):
     name = "sfu"
+    messages = frozenset({"signal"})
     session_class: type[PeerSession] = PeerSession  # bench/ swaps in a transcoding reference
 
     def __init__(self, room: Room, config: ServerConfig) -> None:
@@ -72,12 +71,9 @@ class SfuTransport(Transport):
         self.sessions[participant.id] = self.session_class(participant, self, self.settings)
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
-        if message.get("type") != "signal":
-            participant.send({"type": "error", "message": NOT_WS_MODE})
-            return
         session = self.sessions.get(participant.id)
         if message.get("to") != SFU_PEER or session is None:
-            participant.send({"type": "error", "message": PEER_GONE})
+            participant.send(error(PEER_GONE))
             return
         session.signal(message.get("data"))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from roomtone import eventlog
 from roomtone.config import ServerConfig
+from roomtone.errors import INVALID_MIME, error
 from roomtone.room import Participant, Room
 from roomtone.transport import Transport
 from roomtone.wsrelay.fanout import Fanout, Publication
@@ -23,9 +24,6 @@ MIME_MAX_CHARS = 120
 _TOKEN = r"[A-Za-z0-9!#$&^_.+\-]+"
 _VALUE = rf'(?:"[^"\\\x00-\x1f]*"|{_TOKEN}(?:,\s*{_TOKEN})*)'
 MIME_PATTERN = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}={_VALUE})*")
-
-INVALID_MIME = "Invalid media MIME type."
-NO_SIGNALING = "Signaling is only used in webrtc and sfu modes."
 
 
 def valid_mime(value: object) -> bool:
@@ -41,6 +39,7 @@ class WsRelay(Transport):
     """Media over the signaling WebSocket: no codecs, bytes only."""
 
     name = "ws"
+    messages = frozenset({"media-start", "media-stop"})
 
     def __init__(self, room: Room, config: ServerConfig) -> None:
         super().__init__(room)
@@ -66,8 +65,6 @@ class WsRelay(Transport):
             self.start_media(participant, message.get("mimeType"))
         elif kind == "media-stop":
             self.stop_media(participant, reason="stop")
-        elif kind == "signal":
-            participant.send({"type": "error", "message": NO_SIGNALING})
 
     def on_binary(self, participant: Participant, data: bytes) -> None:
         publication = self.fanout.publications.get(participant.id)
@@ -96,7 +93,7 @@ class WsRelay(Transport):
 
     def start_media(self, publisher: Participant, mime_type: object) -> Publication | None:
         if not valid_mime(mime_type):
-            publisher.send({"type": "error", "message": INVALID_MIME})
+            publisher.send(error(INVALID_MIME))
             return None
         assert isinstance(mime_type, str)
         # A restart replaces the stream: what is still queued of the old one is useless
