@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -18,6 +19,9 @@ from roomtone.webclient import WebClient
 
 CONFIG_KEY = web.AppKey("config", ServerConfig)
 SIGNALING_KEY = web.AppKey("signaling", Signaling)
+
+#: Builds the room's transport; benches and tests pass their own to create_app/serve.
+TransportFactory = Callable[[ServerConfig, Room], Transport]
 
 
 def make_transport(config: ServerConfig, room: Room) -> Transport:
@@ -71,14 +75,16 @@ async def client_config(request: web.Request) -> web.Response:
     )
 
 
-def create_app(config: ServerConfig) -> web.Application:
+def create_app(
+    config: ServerConfig, transport_factory: TransportFactory = make_transport
+) -> web.Application:
     middlewares = [security_middleware(config)]
     if config.auth.enabled:
         middlewares.append(auth_middleware(config))
     app = web.Application(middlewares=middlewares, client_max_size=clientlogs.MAX_BODY_BYTES + 1)
     app[CONFIG_KEY] = config
     room = Room(config.max_participants)
-    transport = make_transport(config, room)
+    transport = transport_factory(config, room)
     signaling = Signaling(config, room, transport)
     app[SIGNALING_KEY] = signaling
     web_client = WebClient(config.web_root)

@@ -14,7 +14,7 @@ import signal
 from aiohttp import web
 
 from roomtone import eventlog
-from roomtone.app import RedactingAccessLogger, create_app
+from roomtone.app import RedactingAccessLogger, TransportFactory, create_app, make_transport
 from roomtone.config import ServerConfig
 
 SHUTDOWN_TIMEOUT_SECONDS = 3.0
@@ -22,8 +22,8 @@ SHUTDOWN_TIMEOUT_SECONDS = 3.0
 log = logging.getLogger("roomtone")
 
 
-async def serve(config: ServerConfig) -> None:
-    app = create_app(config)
+async def serve(config: ServerConfig, transport_factory: TransportFactory = make_transport) -> None:
+    app = create_app(config, transport_factory)
     runner = web.AppRunner(
         app,
         access_log_class=RedactingAccessLogger,
