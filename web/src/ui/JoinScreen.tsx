@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { CallError, CallState } from '../call/session';
+import type { CallError, CallState } from '../call/state';
 import type { Strings } from '../lib/i18n';
 import { MAX_NAME_LENGTH, type MediaTransportKind } from '../protocol/messages';
 import { ErrorBanner } from './ErrorBanner';
