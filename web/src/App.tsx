@@ -25,7 +25,6 @@ export function App() {
         checking={config.status === 'loading'}
         missing={missing}
         mode={config.mode}
-        phase={state.phase}
         error={state.error}
         onJoin={(name) => void session.join(name)}
         onDismissError={() => session.dismissError()}

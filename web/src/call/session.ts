@@ -1,41 +1,21 @@
 // One call from "Join" to "Leave": local media, the signaling socket with
 // reconnects, the room roster, and the transport for the server's media mode.
 // Plain TypeScript with a subscribe/snapshot API (React reads it through
-// useSyncExternalStore in hooks/useCall.ts).
+// useSyncExternalStore in hooks/useCall.ts). Everything outside (socket,
+// transport, camera, logging) comes in through `SessionDeps`.
 
-import { backoffDelay } from '../lib/backoff';
-import { postLog, type LogFields } from '../lib/clientlog';
-import { missingFeatures } from '../lib/compat';
+import type { LogFields } from '../lib/clientlog';
 import { IN_CALL_KEY, local, NAME_KEY, session as sessionStore } from '../lib/storage';
-import { wsUrl } from '../lib/url';
 import { cleanName, type MediaTransportKind, type Peer, type ServerMessage, type Welcome } from '../protocol/messages';
-import { createTransport, type Transport, type TransportDebug } from '../transports';
-import { LocalMediaError, openLocalMedia, stopStream } from './localMedia';
-import { SignalingSocket } from './socket';
+import { PeerVideos } from '../transports/peerVideos';
+import type { Transport, TransportDebug, TransportHost } from '../transports/types';
+import type { SessionDeps } from './deps';
+import { LocalMediaError, stopStream } from './localMedia';
+import { ReconnectTimer } from './reconnect';
+import type { SignalingLink } from './socket';
+import { INITIAL, type CallError, type CallState, type Phase } from './state';
 
-export type Phase = 'idle' | 'starting' | 'connecting' | 'in-call' | 'reconnecting';
-
-export type CallError =
-  | { kind: 'server'; message: string }
-  | { kind: 'media-denied' }
-  | { kind: 'media-failed' }
-  | { kind: 'unsupported'; missing: string[]; mode: MediaTransportKind }
-  | { kind: 'disconnected' };
-
-export interface CallState {
-  phase: Phase;
-  selfId: string | null;
-  mode: MediaTransportKind | null;
-  participants: Peer[];
-  localStream: MediaStream | null;
-  micOn: boolean;
-  camOn: boolean;
-  /** Seconds until the next reconnect attempt, while reconnecting. */
-  reconnectIn: number | null;
-  reconnected: boolean;
-  error: CallError | null;
-  playbackBlocked: boolean;
-}
+export type { CallError, CallState, Participant, Phase } from './state';
 
 export interface SessionOptions {
   /** The mode /config announced (used until `welcome` says otherwise). */
@@ -43,41 +23,36 @@ export interface SessionOptions {
   onPeerJoined?: (peer: Peer) => void;
 }
 
-const INITIAL: CallState = {
-  phase: 'idle',
-  selfId: null,
-  mode: null,
-  participants: [],
-  localStream: null,
-  micOn: true,
-  camOn: true,
-  reconnectIn: null,
-  reconnected: false,
-  error: null,
-  playbackBlocked: false,
-};
-
 /** How long a server notice stays on the call screen. */
-const ERROR_VISIBLE_MS = 10_000;
+export const ERROR_VISIBLE_MS = 10_000;
 
 /** WebSocket close codes after which reconnecting cannot help. */
 const FINAL_CLOSE_CODES = new Set([1008]);
 
+/** Our close code when we drop the socket to rejoin (the transport asked). */
+export const REJOIN_CLOSE_CODE = 4000;
+
 export class CallSession {
   private state: CallState = INITIAL;
   private readonly listeners = new Set<() => void>();
-  private socket: SignalingSocket | null = null;
+  private socket: SignalingLink | null = null;
   private transport: Transport | null = null;
-  private readonly videos = new Map<string, HTMLVideoElement>();
+  /** The one owner of participant id → <video>; it outlives sockets and transports. */
+  private readonly videos = new PeerVideos(() => this.markPlaybackBlocked());
+  private readonly reconnect: ReconnectTimer;
   private name = '';
-  private attempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private countdown: ReturnType<typeof setInterval> | null = null;
+  /** Counts join() calls, so a permission prompt answered after leave → join is ignored. */
+  private joins = 0;
   private lastServerError: string | null = null;
   private everJoined = false;
   private errorTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly options: SessionOptions) {}
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly deps: SessionDeps,
+  ) {
+    this.reconnect = new ReconnectTimer(deps.reconnectDelay);
+  }
 
   // --- store API -----------------------------------------------------------
   subscribe = (listener: () => void): (() => void) => {
@@ -92,6 +67,7 @@ export class CallSession {
     for (const listener of this.listeners) listener();
   }
 
+  /** The phase now (TypeScript would keep a narrowing from before an await). */
   private phaseNow(): Phase {
     return this.state.phase;
   }
@@ -100,26 +76,29 @@ export class CallSession {
   async join(rawName: string): Promise<void> {
     const name = cleanName(rawName);
     if (!name || this.state.phase !== 'idle') return;
+    const attempt = ++this.joins;
     this.name = name;
     local.set(NAME_KEY, name);
     this.update({ ...INITIAL, phase: 'starting' });
     let stream: MediaStream;
     try {
-      stream = await openLocalMedia();
+      stream = await this.deps.openLocalMedia();
     } catch (error) {
+      if (attempt !== this.joins) return; // a newer join owns the screen
       const kind = error instanceof LocalMediaError ? error.kind : 'failed';
       this.log('media-error', { reason: 'getUserMedia', kind, error: String(error) });
       this.update({ phase: 'idle', error: { kind: kind === 'denied' ? 'media-denied' : 'media-failed' } });
       return;
     }
-    if (this.phaseNow() !== 'starting') {
+    if (attempt !== this.joins || this.phaseNow() !== 'starting') {
       stopStream(stream); // left while the permission prompt was open
       return;
     }
-    this.update({ localStream: stream, camOn: stream.getVideoTracks().length > 0 });
-    this.log('join', { mode: this.options.configuredMode() ?? 'unknown', video: stream.getVideoTracks().length > 0 });
+    const video = stream.getVideoTracks().length > 0;
+    this.update({ localStream: stream, camOn: video });
+    this.log('join', { mode: this.options.configuredMode() ?? 'unknown', video });
     this.everJoined = false;
-    this.attempt = 0;
+    this.reconnect.reset();
     this.connect();
   }
 
@@ -127,7 +106,7 @@ export class CallSession {
     if (this.state.phase === 'idle') return;
     this.log('leave', { id: this.state.selfId ?? '' });
     sessionStore.set(IN_CALL_KEY, null);
-    this.clearReconnect();
+    this.reconnect.cancel();
     this.transport?.close(true);
     this.transport = null;
     this.socket?.close(1000);
@@ -158,14 +137,13 @@ export class CallSession {
     this.update({ error: null });
   }
 
+  /** A remote tile's <video> mounted (element) or unmounted (null). */
   attachVideo(peerId: string, video: HTMLVideoElement | null): void {
-    if (video) this.videos.set(peerId, video);
-    else this.videos.delete(peerId);
-    this.transport?.attach(peerId, video);
+    this.videos.set(peerId, video);
   }
 
   resumePlayback(): void {
-    for (const video of this.videos.values()) void video.play().catch(() => undefined);
+    this.videos.playAll();
     this.update({ playbackBlocked: false });
   }
 
@@ -177,10 +155,10 @@ export class CallSession {
   private connect(): void {
     this.lastServerError = null;
     this.update({ phase: this.everJoined ? 'reconnecting' : 'connecting', reconnectIn: null });
-    this.socket = new SignalingSocket(wsUrl(window.location), {
+    this.socket = this.deps.openSocket({
       open: () => this.socket?.send({ type: 'join', name: this.name }),
       message: (message) => this.onMessage(message),
-      binary: (data) => this.transport?.handleBinary(data),
+      binary: (data) => this.transport?.handleBinary?.(data),
       close: (code, reason) => this.onClose(code, reason),
     });
   }
@@ -193,35 +171,38 @@ export class CallSession {
       case 'peer-joined': {
         const peer = message.peer;
         const others = this.state.participants.filter((p) => p.id !== peer.id);
-        this.update({ participants: [...others, peer] });
+        this.update({ participants: [...others, { id: peer.id, name: peer.name }] });
         this.options.onPeerJoined?.(peer);
         break;
       }
       case 'peer-left':
         this.update({ participants: this.state.participants.filter((p) => p.id !== message.peerId) });
         break;
-      case 'error': {
-        this.lastServerError = message.message;
-        this.log('server-error', { message: message.message });
-        const error: CallError = { kind: 'server', message: message.message };
-        this.update({ error });
-        // In a call the socket stays open: the notice fades after a while.
-        if (this.errorTimer !== null) clearTimeout(this.errorTimer);
-        this.errorTimer = setTimeout(() => {
-          this.errorTimer = null;
-          if (this.state.error === error && this.state.phase !== 'idle') this.update({ error: null });
-        }, ERROR_VISIBLE_MS);
+      case 'error':
+        this.showServerError(message.message);
         return;
-      }
       default:
         break;
     }
     this.transport?.handleMessage(message);
   }
 
+  /** In a call the socket stays open after an `error`: the notice fades after a while. */
+  private showServerError(message: string): void {
+    this.lastServerError = message;
+    this.log('server-error', { message });
+    const error: CallError = { kind: 'server', message };
+    this.update({ error });
+    if (this.errorTimer !== null) clearTimeout(this.errorTimer);
+    this.errorTimer = setTimeout(() => {
+      this.errorTimer = null;
+      if (this.state.error === error && this.state.phase !== 'idle') this.update({ error: null });
+    }, ERROR_VISIBLE_MS);
+  }
+
   private onWelcome(welcome: Welcome): void {
     const mode = welcome.mediaTransport ?? this.options.configuredMode() ?? 'ws';
-    const missing = missingFeatures(window as never, mode);
+    const missing = this.deps.missingFeatures(mode);
     if (missing.length > 0) {
       this.log('unsupported', { mode, missing: missing.join(',') });
       const error: CallError = { kind: 'unsupported', missing, mode };
@@ -230,39 +211,40 @@ export class CallSession {
       return;
     }
     this.transport?.close(false);
-    const socket = this.socket!;
-    const transport = createTransport(
-      mode,
-      {
-        localStream: this.state.localStream!,
-        send: (m) => socket.send(m),
-        sendBinary: (d) => socket.sendBinary(d),
-        bufferedAmount: () => socket.bufferedAmount(),
-        log: (event, fields) => this.log(event, fields),
-        playbackBlocked: () => {
-          if (!this.state.playbackBlocked) this.update({ playbackBlocked: true });
-        },
-        rejoin: (reason) => this.rejoin(socket, reason),
-      },
-      welcome.id,
-    );
+    const transport = this.deps.createTransport(mode, this.hostFor(this.socket!), welcome.id);
     this.transport = transport;
     const reconnected = this.everJoined;
     this.everJoined = true;
-    this.attempt = 0;
+    this.reconnect.reset();
     sessionStore.set(IN_CALL_KEY, '1');
     this.update({
       phase: 'in-call',
       selfId: welcome.id,
       mode,
-      participants: welcome.participants,
+      participants: welcome.participants.map((p) => ({ id: p.id, name: p.name })),
       reconnectIn: null,
       reconnected,
       error: this.state.error?.kind === 'disconnected' ? null : this.state.error,
     });
     transport.start(welcome);
-    for (const [peerId, video] of this.videos) transport.attach(peerId, video);
     this.log(reconnected ? 'rejoined' : 'joined', { id: welcome.id, mode, participants: welcome.participants.length + 1 });
+  }
+
+  private hostFor(socket: SignalingLink): TransportHost {
+    return {
+      localStream: this.state.localStream!,
+      videos: this.videos,
+      send: (m) => socket.send(m),
+      sendBinary: (d) => socket.sendBinary(d),
+      bufferedAmount: () => socket.bufferedAmount(),
+      log: (event, fields) => this.log(event, fields),
+      playbackBlocked: () => this.markPlaybackBlocked(),
+      rejoin: (reason) => this.rejoin(socket, reason),
+    };
+  }
+
+  private markPlaybackBlocked(): void {
+    if (!this.state.playbackBlocked) this.update({ playbackBlocked: true });
   }
 
   private onClose(code: number, reason: string): void {
@@ -285,39 +267,26 @@ export class CallSession {
   }
 
   /** Drop this socket and its transport and go through the reconnect path. */
-  private rejoin(socket: SignalingSocket, reason: string): void {
+  private rejoin(socket: SignalingLink, reason: string): void {
     if (this.socket !== socket || this.state.phase === 'idle') return; // already replaced
     this.log('media-rejoin', { reason });
     this.socket = null;
-    socket.close(4000);
+    socket.close(REJOIN_CLOSE_CODE);
     this.transport?.close(false);
     this.transport = null;
-    this.scheduleReconnect(4000);
+    this.scheduleReconnect(REJOIN_CLOSE_CODE);
   }
 
   private scheduleReconnect(code: number): void {
-    const delay = backoffDelay(this.attempt);
-    this.attempt += 1;
-    this.log('reconnect', { attempt: this.attempt, code, delayMs: delay });
-    const due = Date.now() + delay;
-    const tick = () => this.update({ reconnectIn: Math.max(1, Math.ceil((due - Date.now()) / 1000)) });
-    this.update({ phase: this.everJoined ? 'reconnecting' : 'connecting', participants: this.state.participants });
-    tick();
-    this.countdown = setInterval(tick, 500);
-    this.reconnectTimer = setTimeout(() => {
-      this.clearReconnect();
-      this.connect();
-    }, delay);
-  }
-
-  private clearReconnect(): void {
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    if (this.countdown !== null) clearInterval(this.countdown);
-    this.reconnectTimer = null;
-    this.countdown = null;
+    this.update({ phase: this.everJoined ? 'reconnecting' : 'connecting' });
+    const { attempt, delayMs } = this.reconnect.schedule(
+      (seconds) => this.update({ reconnectIn: seconds }),
+      () => this.connect(),
+    );
+    this.log('reconnect', { attempt, code, delayMs });
   }
 
   private log(event: string, fields: LogFields = {}): void {
-    postLog(event, { ...fields, id: fields.id ?? this.state.selfId ?? undefined });
+    this.deps.log(event, { ...fields, id: fields.id ?? this.state.selfId ?? undefined });
   }
 }

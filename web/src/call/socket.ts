@@ -11,7 +11,20 @@ export interface SocketEvents {
   close(code: number, reason: string): void;
 }
 
-export class SignalingSocket {
+/** What the call session needs of its socket (tests supply a fake). */
+export interface SignalingLink {
+  send(message: ClientMessage): void;
+  sendBinary(data: Blob | ArrayBuffer | ArrayBufferView): void;
+  /** Bytes queued and not yet sent. */
+  bufferedAmount(): number;
+  /** Close without reporting a `close` event: no event of any kind follows. */
+  close(code?: number): void;
+}
+
+/** Opens the socket; `events` are reported until it closes. */
+export type OpenSocket = (events: SocketEvents) => SignalingLink;
+
+export class SignalingSocket implements SignalingLink {
   private readonly ws: WebSocket;
   private readonly entropy: EntropyTimer;
   private closed = false;

@@ -1,6 +1,7 @@
 // The call session as React state, plus the debug handle the browser tests use.
 
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { browserDeps } from '../call/deps';
 import { CallSession, type CallState } from '../call/session';
 import type { Strings } from '../lib/i18n';
 import { notifyIfHidden } from '../lib/notifications';
@@ -23,11 +24,14 @@ export function useCall(config: ServerConfig, strings: Strings): { session: Call
   stringsRef.current = strings;
   const [session] = useState(
     () =>
-      new CallSession({
-        configuredMode: () => configRef.current.mode,
-        onPeerJoined: (peer) =>
-          notifyIfHidden(stringsRef.current.notifyJoinedTitle, stringsRef.current.notifyJoinedBody(peer.name)),
-      }),
+      new CallSession(
+        {
+          configuredMode: () => configRef.current.mode,
+          onPeerJoined: (peer) =>
+            notifyIfHidden(stringsRef.current.notifyJoinedTitle, stringsRef.current.notifyJoinedBody(peer.name)),
+        },
+        browserDeps,
+      ),
   );
   const state = useSyncExternalStore(session.subscribe, session.getSnapshot);
 

@@ -11,7 +11,6 @@ export interface Strings {
   nameLabel: string;
   namePlaceholder: string;
   join: string;
-  joining: string;
   checking: string;
   unsupported: (missing: string[], mode: MediaTransportKind | null) => string;
   mediaDenied: string;
@@ -74,7 +73,6 @@ export const EN: Strings = {
   nameLabel: 'Your name',
   namePlaceholder: 'Name',
   join: 'Join',
-  joining: 'Joining…',
   checking: 'Checking the server…',
   unsupported: (missing, mode) =>
     `This browser cannot join this call: it lacks ${missing.join(', ')}. ${browsers(mode, 'en')}`,
@@ -110,7 +108,6 @@ export const RU: Strings = {
   nameLabel: 'Ваше имя',
   namePlaceholder: 'Имя',
   join: 'Войти',
-  joining: 'Подключение…',
   checking: 'Проверяем сервер…',
   unsupported: (missing, mode) =>
     `Этот браузер не может подключиться к звонку: нет ${missing.join(', ')}. ${browsers(mode, 'ru')}`,

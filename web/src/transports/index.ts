@@ -1,12 +1,11 @@
 // The one place that maps a media mode to its transport module.
 
-import type { MediaTransportKind } from '../protocol/messages';
 import { SfuTransport } from './sfu';
-import type { Transport, TransportHost } from './types';
+import type { CreateTransport } from './types';
 import { WebRtcTransport } from './webrtc';
 import { WsTransport } from './ws';
 
-export function createTransport(kind: MediaTransportKind, host: TransportHost, selfId: string): Transport {
+export const createTransport: CreateTransport = (kind, host, selfId) => {
   switch (kind) {
     case 'webrtc':
       return new WebRtcTransport(host, selfId);
@@ -15,6 +14,7 @@ export function createTransport(kind: MediaTransportKind, host: TransportHost, s
     case 'ws':
       return new WsTransport(host);
   }
-}
+};
 
-export type { Transport, TransportDebug, TransportHost } from './types';
+export { PeerVideos } from './peerVideos';
+export type { CreateTransport, RemoteVideos, Transport, TransportDebug, TransportHost } from './types';

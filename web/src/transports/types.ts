@@ -1,12 +1,29 @@
-// The one interface the UI uses for every media mode. A transport lives for one
+// The one interface the call uses for every media mode. A transport lives for one
 // signaling session (one `welcome`); a reconnect gets a fresh instance.
 
 import type { LogFields } from '../lib/clientlog';
 import type { ClientMessage, MediaTransportKind, ServerMessage, Welcome } from '../protocol/messages';
 
+/**
+ * Where remote media is shown: the one owner of participant id → `<video>`
+ * (implemented by `PeerVideos`). It outlives transports, so a reconnect's new
+ * transport finds the tiles that are already on screen.
+ */
+export interface RemoteVideos {
+  /** The element of a participant's tile, while it is mounted. */
+  get(peerId: string): HTMLVideoElement | null;
+  /** Show a participant's stream now, and again whenever the tile is remounted. */
+  show(peerId: string, stream: MediaStream): void;
+  /** Stop showing a participant's stream (its tile goes blank). */
+  clear(peerId: string): void;
+  /** Follow tiles mounting (element) and unmounting (null); returns the unsubscribe. */
+  watch(listener: (peerId: string, video: HTMLVideoElement | null) => void): () => void;
+}
+
 /** What a transport may use from the call it runs in. */
 export interface TransportHost {
   readonly localStream: MediaStream;
+  readonly videos: RemoteVideos;
   send(message: ClientMessage): void;
   sendBinary(data: Blob | ArrayBuffer | ArrayBufferView): void;
   /** Bytes queued in the WebSocket and not yet sent. */
@@ -43,13 +60,12 @@ export interface Transport {
   start(welcome: Welcome): void;
   /** Every server message after `welcome` (including peer-joined / peer-left). */
   handleMessage(message: ServerMessage): void;
-  /** Binary frames (ws mode only). */
-  handleBinary(data: ArrayBuffer): void;
-  /** The UI's <video> for a peer appeared (element) or went away (null). */
-  attach(peerId: string, video: HTMLVideoElement | null): void;
+  /** Binary frames from the socket: only a transport that carries media over the
+   * signaling WebSocket (ws) has this; the others never receive binary. */
+  handleBinary?(data: ArrayBuffer): void;
   debug(): Promise<TransportDebug>;
   /** Stop everything; `leaving` means the user left (tell the server), not a dropped socket. */
   close(leaving: boolean): void;
 }
 
-export type TransportFactory = (host: TransportHost, selfId: string) => Transport;
+export type CreateTransport = (kind: MediaTransportKind, host: TransportHost, selfId: string) => Transport;

@@ -65,7 +65,7 @@ export function CallScreen({ strings, state, session }: Props) {
       <section className="stage" data-testid="video-grid" onClick={() => setOverlay((v) => !v)}>
         <div className="grid" style={gridStyle}>
           {state.participants.map((p) => (
-            <RemoteTile key={p.id} peerId={p.id} name={p.name} attach={attach} />
+            <RemoteTile key={p.id} participant={p} attach={attach} />
           ))}
           {others === 0 && <p className="waiting">{strings.waiting}</p>}
         </div>

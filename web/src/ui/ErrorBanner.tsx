@@ -1,4 +1,4 @@
-import type { CallError } from '../call/session';
+import type { CallError } from '../call/state';
 import type { Strings } from '../lib/i18n';
 
 export function errorText(strings: Strings, error: CallError): string {

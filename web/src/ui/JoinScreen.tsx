@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { CallError, CallState } from '../call/session';
+import type { CallError } from '../call/state';
 import type { Strings } from '../lib/i18n';
 import { MAX_NAME_LENGTH, type MediaTransportKind } from '../protocol/messages';
 import { ErrorBanner } from './ErrorBanner';
@@ -10,17 +10,15 @@ interface Props {
   checking: boolean;
   missing: string[];
   mode: MediaTransportKind | null;
-  phase: CallState['phase'];
   error: CallError | null;
   onJoin(name: string): void;
   onDismissError(): void;
 }
 
-export function JoinScreen({ strings, initialName, checking, missing, mode, phase, error, onJoin, onDismissError }: Props) {
+export function JoinScreen({ strings, initialName, checking, missing, mode, error, onJoin, onDismissError }: Props) {
   const [name, setName] = useState(initialName);
-  const busy = phase !== 'idle';
   const unsupported = missing.length > 0;
-  const disabled = busy || checking || unsupported || name.trim() === '';
+  const disabled = checking || unsupported || name.trim() === '';
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -45,7 +43,7 @@ export function JoinScreen({ strings, initialName, checking, missing, mode, phas
           autoFocus
         />
         <button type="submit" data-testid="join-button" disabled={disabled}>
-          {busy ? strings.joining : strings.join}
+          {strings.join}
         </button>
         {checking && <p className="hint">{strings.checking}</p>}
         {unsupported && (

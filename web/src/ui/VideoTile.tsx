@@ -1,18 +1,20 @@
 import { useCallback, useEffect, useRef } from 'react';
+import type { Participant } from '../call/state';
 
 interface RemoteProps {
-  peerId: string;
-  name: string;
+  participant: Participant;
+  /** Hands the element to the session's PeerVideos (null on unmount). */
   attach(peerId: string, video: HTMLVideoElement | null): void;
 }
 
 /** A remote participant: the transport puts its media into this element. */
-export function RemoteTile({ peerId, name, attach }: RemoteProps) {
-  const ref = useCallback((video: HTMLVideoElement | null) => attach(peerId, video), [attach, peerId]);
+export function RemoteTile({ participant, attach }: RemoteProps) {
+  const { id } = participant;
+  const ref = useCallback((video: HTMLVideoElement | null) => attach(id, video), [attach, id]);
   return (
-    <figure className="tile remote" data-testid="remote-tile" data-peer-id={peerId}>
-      <video data-testid="remote-video" data-peer-id={peerId} ref={ref} autoPlay playsInline />
-      <figcaption>{name}</figcaption>
+    <figure className="tile remote" data-testid="remote-tile" data-peer-id={id}>
+      <video data-testid="remote-video" data-peer-id={id} ref={ref} autoPlay playsInline />
+      <figcaption>{participant.name}</figcaption>
     </figure>
   );
 }

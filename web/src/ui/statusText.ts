@@ -1,4 +1,4 @@
-import type { CallState } from '../call/session';
+import type { CallState } from '../call/state';
 import type { Strings } from '../lib/i18n';
 
 /** The one-line status under the header. */

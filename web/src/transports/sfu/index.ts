@@ -2,10 +2,11 @@
 // server peer `sfu`. We offer our microphone and camera after `welcome`; the
 // server then renegotiates whenever the forwarded tracks change, each offer
 // carrying `tracks` so every receiving mid maps to a participant. We are the
-// polite side: a server offer that collides with ours wins (implicit rollback).
+// polite side of the shared perfect negotiation: a server offer that collides
+// with ours wins.
 
 import { SFU_PEER_ID, type ServerMessage, type SfuTrack, type SignalData, type Welcome } from '../../protocol/messages';
-import { clearVideo, setStream } from '../playback';
+import { Negotiation } from '../negotiation';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
 import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
@@ -13,14 +14,12 @@ import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
 export class SfuTransport implements Transport {
   readonly kind = 'sfu' as const;
   private pc: RTCPeerConnection | null = null;
+  private negotiation: Negotiation | null = null;
   private mapping = new Map<string, SfuTrack>();
   private readonly streams = new Map<string, MediaStream>();
-  private readonly videos = new Map<string, HTMLVideoElement>();
-  private makingOffer = false;
   private closed = false;
-  /** Serialises signal handling: descriptions must be applied in arrival order. */
-  private chain: Promise<void> = Promise.resolve();
-  negotiations = 0;
+  /** Remote offers answered (debug handle). */
+  private negotiations = 0;
 
   constructor(private readonly host: TransportHost) {}
 
@@ -35,10 +34,18 @@ export class SfuTransport implements Transport {
     for (const track of local.getTracks()) {
       pc.addTransceiver(track, { direction: 'sendonly', streams: [local] });
     }
-    pc.onnegotiationneeded = () => void this.offer();
-    pc.onicecandidate = ({ candidate }) => {
-      this.signal({ candidate: candidate ? candidate.toJSON() : null });
-    };
+    this.negotiation = new Negotiation(pc, { polite: true, endOfCandidates: true }, {
+      signal: (data) => this.signal(data),
+      failed: (step, error) => this.host.log('sfu-error', { step, error: String(error) }),
+      // The mapping must be current before setRemoteDescription fires `track`.
+      remoteOffer: (data) => {
+        if (data.tracks) this.mapping = mappingFrom(data.tracks);
+      },
+      applied: (description) => {
+        if (description.type === 'offer') this.negotiations += 1;
+        this.refresh();
+      },
+    });
     pc.ontrack = () => this.refresh();
     pc.onconnectionstatechange = () => {
       const state = pc.connectionState;
@@ -52,26 +59,11 @@ export class SfuTransport implements Transport {
   handleMessage(message: ServerMessage): void {
     if (this.closed) return;
     if (message.type === 'signal' && message.from === SFU_PEER_ID) {
-      const data = message.data;
-      this.chain = this.chain.then(() => this.handleSignal(data));
+      void this.negotiation?.receive(message.data);
     } else if (message.type === 'peer-left') {
       // The server's renegotiation will remove the tracks; hide the tile's media now.
       this.setPeerTracks(message.peerId, []);
     }
-  }
-
-  handleBinary(): void {
-    // no binary media in this mode
-  }
-
-  attach(peerId: string, video: HTMLVideoElement | null): void {
-    if (!video) {
-      this.videos.delete(peerId);
-      return;
-    }
-    this.videos.set(peerId, video);
-    const stream = this.streams.get(peerId);
-    if (stream) setStream(video, stream, () => this.host.playbackBlocked());
   }
 
   async debug(): Promise<TransportDebug> {
@@ -95,9 +87,9 @@ export class SfuTransport implements Transport {
     this.closed = true;
     const pc = this.pc;
     this.pc = null;
+    this.negotiation?.close();
+    this.negotiation = null;
     if (pc) {
-      pc.onnegotiationneeded = null;
-      pc.onicecandidate = null;
       pc.ontrack = null;
       pc.onconnectionstatechange = null;
       pc.close();
@@ -107,49 +99,6 @@ export class SfuTransport implements Transport {
 
   private signal(data: SignalData): void {
     if (!this.closed) this.host.send({ type: 'signal', to: SFU_PEER_ID, data });
-  }
-
-  private async offer(): Promise<void> {
-    const pc = this.pc;
-    if (!pc || this.closed) return;
-    try {
-      this.makingOffer = true;
-      await pc.setLocalDescription();
-      if (pc.localDescription) this.signal({ description: pc.localDescription.toJSON() });
-    } catch (error) {
-      this.host.log('sfu-error', { step: 'offer', error: String(error) });
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  private async handleSignal(data: SignalData): Promise<void> {
-    const pc = this.pc;
-    if (!pc || this.closed) return;
-    try {
-      if (data.description) {
-        const description = data.description;
-        if (description.type === 'offer') {
-          if (data.tracks) this.mapping = mappingFrom(data.tracks);
-          // Polite: an offer of ours in flight is rolled back by setRemoteDescription.
-          await pc.setRemoteDescription(description);
-          await pc.setLocalDescription();
-          if (pc.localDescription) this.signal({ description: pc.localDescription.toJSON() });
-          this.negotiations += 1;
-        } else {
-          await pc.setRemoteDescription(description);
-        }
-        this.refresh();
-      } else if (data.candidate !== undefined) {
-        try {
-          await pc.addIceCandidate(data.candidate ?? undefined);
-        } catch (error) {
-          if (!this.makingOffer) this.host.log('sfu-error', { step: 'candidate', error: String(error) });
-        }
-      }
-    } catch (error) {
-      this.host.log('sfu-error', { step: 'signal', error: String(error) });
-    }
   }
 
   /** Re-derive each participant's tracks from the transceivers and the latest `tracks` list. */
@@ -173,8 +122,7 @@ export class SfuTransport implements Transport {
       if (!stream) return;
       for (const t of stream.getTracks()) stream.removeTrack(t);
       this.streams.delete(peerId);
-      const video = this.videos.get(peerId);
-      if (video) clearVideo(video);
+      this.host.videos.clear(peerId);
       return;
     }
     const isNew = !stream;
@@ -183,9 +131,7 @@ export class SfuTransport implements Transport {
     for (const t of remove) stream.removeTrack(t);
     for (const t of add) stream.addTrack(t);
     this.streams.set(peerId, stream);
-    const video = this.videos.get(peerId);
-    if (video && (isNew || add.length > 0 || video.srcObject !== stream)) {
-      setStream(video, stream, () => this.host.playbackBlocked());
-    }
+    // A new track in the same stream: play() again so the element picks it up.
+    if (isNew || add.length > 0) this.host.videos.show(peerId, stream);
   }
 }

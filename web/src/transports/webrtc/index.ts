@@ -4,8 +4,7 @@
 // arrives.
 
 import { isPolite } from '../../protocol/politeness';
-import type { ServerMessage, SignalData, Welcome } from '../../protocol/messages';
-import { setStream, clearVideo } from '../playback';
+import type { ServerMessage, Welcome } from '../../protocol/messages';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
 import { PeerLink } from './peer';
@@ -13,7 +12,6 @@ import { PeerLink } from './peer';
 export class WebRtcTransport implements Transport {
   readonly kind = 'webrtc' as const;
   private readonly links = new Map<string, PeerLink>();
-  private readonly videos = new Map<string, HTMLVideoElement>();
   private readonly gone = new Set<string>();
   private config: RTCConfiguration = {};
   private closed = false;
@@ -54,22 +52,6 @@ export class WebRtcTransport implements Transport {
     }
   }
 
-  handleBinary(): void {
-    // no binary media in this mode
-  }
-
-  attach(peerId: string, video: HTMLVideoElement | null): void {
-    if (!video) {
-      this.videos.delete(peerId);
-      return;
-    }
-    this.videos.set(peerId, video);
-    const link = this.links.get(peerId);
-    if (link && link.stream.getTracks().length > 0) {
-      setStream(video, link.stream, () => this.host.playbackBlocked());
-    }
-  }
-
   async debug(): Promise<TransportDebug> {
     const peers: TransportDebug['peers'] = {};
     for (const [id, link] of this.links) {
@@ -87,12 +69,9 @@ export class WebRtcTransport implements Transport {
     let link = this.links.get(peerId);
     if (link) return link;
     link = new PeerLink(peerId, isPolite(this.selfId, peerId), this.config, this.host.localStream, {
-      signal: (data: SignalData) => this.host.send({ type: 'signal', to: peerId, data }),
+      signal: (data) => this.host.send({ type: 'signal', to: peerId, data }),
       log: (event, fields) => this.host.log(event, fields),
-      remoteStream: (stream) => {
-        const video = this.videos.get(peerId);
-        if (video) setStream(video, stream, () => this.host.playbackBlocked());
-      },
+      remoteStream: (stream) => this.host.videos.show(peerId, stream),
     });
     this.links.set(peerId, link);
     return link;
@@ -103,7 +82,6 @@ export class WebRtcTransport implements Transport {
     if (!link) return;
     this.links.delete(peerId);
     link.close();
-    const video = this.videos.get(peerId);
-    if (video) clearVideo(video);
+    this.host.videos.clear(peerId);
   }
 }

@@ -10,13 +10,15 @@ import { WsPublisher } from './publisher';
 export class WsTransport implements Transport {
   readonly kind = 'ws' as const;
   private readonly players = new Map<string, MsePlayer>();
-  private readonly videos = new Map<string, HTMLVideoElement>();
   private readonly publisher: WsPublisher;
+  /** Each player follows its tile's element: a MediaSource binds to one element. */
+  private readonly unwatch: () => void;
   private orphanPackets = 0;
   private closed = false;
 
   constructor(private readonly host: TransportHost) {
     this.publisher = new WsPublisher(host);
+    this.unwatch = host.videos.watch((peerId, video) => this.players.get(peerId)?.attach(video));
   }
 
   start(welcome: Welcome): void {
@@ -47,12 +49,6 @@ export class WsTransport implements Transport {
     else this.orphanPackets += 1;
   }
 
-  attach(peerId: string, video: HTMLVideoElement | null): void {
-    if (video) this.videos.set(peerId, video);
-    else this.videos.delete(peerId);
-    this.players.get(peerId)?.attach(video);
-  }
-
   async debug(): Promise<TransportDebug> {
     const peers: TransportDebug['peers'] = {};
     for (const [id, player] of this.players) {
@@ -71,6 +67,7 @@ export class WsTransport implements Transport {
   close(leaving: boolean): void {
     if (this.closed) return;
     this.closed = true;
+    this.unwatch();
     this.publisher.stop(leaving);
     for (const id of [...this.players.keys()]) this.stopPlayer(id);
   }
@@ -84,7 +81,7 @@ export class WsTransport implements Transport {
       playbackBlocked: () => this.host.playbackBlocked(),
     });
     this.players.set(peerId, player);
-    const video = this.videos.get(peerId);
+    const video = this.host.videos.get(peerId);
     if (video) player.attach(video);
   }
 

@@ -3,6 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../protocol/messages';
+import { PeerVideos } from '../peerVideos';
 import type { TransportHost } from '../types';
 import { CONGESTION_RESTART_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, TIMESLICE_MS, WsPublisher } from './publisher';
 
@@ -43,6 +44,7 @@ function makeHost() {
   const stream = { getVideoTracks: () => [{}], getAudioTracks: () => [{}], getTracks: () => [{}, {}] };
   const host: TransportHost = {
     localStream: stream as unknown as MediaStream,
+    videos: new PeerVideos(() => undefined),
     send: (m) => sent.push({ text: m }),
     sendBinary: (d) => sent.push({ binary: (d as unknown as { id: string }).id }),
     bufferedAmount: () => buffered,
