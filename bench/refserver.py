@@ -1,9 +1,10 @@
 """The transcoding reference for bench/sfu.py: what aiortc "SFUs" usually do.
 
-Same server, same signaling and renegotiation as `MEDIA_TRANSPORT=sfu`, but
-each published track is decoded by aiortc's receiver and every subscriber
-gets `MediaRelay().subscribe(track)`, which its RTCRtpSender re-encodes. Only
-the media plumbing hooks of PeerSession are replaced. Not part of Roomtone.
+Same server, signaling and renegotiation as `MEDIA_TRANSPORT=sfu` (the same
+SfuTransport), with another media strategy (roomtone/sfu/media.py): each
+published track is decoded by aiortc's receiver and every subscriber line
+gets `MediaRelay().subscribe(track)`, which its RTCRtpSender re-encodes. Not
+part of Roomtone.
 
 Run like `roomtone serve` (same environment variables): python bench/refserver.py
 """
@@ -15,55 +16,82 @@ import logging
 import sys
 from pathlib import Path
 
-from aiortc import RTCPeerConnection, RTCRtpTransceiver
+from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.contrib.media import MediaRelay
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import roomtone.app
 from roomtone.config import ServerConfig, load_server_config
 from roomtone.room import Room
+from roomtone.server import serve
 from roomtone.sfu import SfuTransport
-from roomtone.sfu.connection import PeerSession
-from roomtone.sfu.forwarder import Forwarder
-from roomtone.sfu.peerstate import Slot, codec_preferences
-
-RELAY = MediaRelay()
+from roomtone.sfu.media import codec_preferences
+from roomtone.sfu.publishing import Publication
 
 
-class TranscodingSession(PeerSession):
-    def _receive(self, transceiver: RTCRtpTransceiver, forwarder: Forwarder) -> None:
-        forwarder.receiver = transceiver.receiver  # type: ignore[attr-defined]
+class DecodedFeed:
+    """Feed: the publication's receiver, whose track aiortc decodes."""
 
-    def _new_slot(self, pc: RTCPeerConnection, kind: str) -> Slot:
-        transceiver = pc.addTransceiver(kind, direction="sendonly")
-        transceiver.setCodecPreferences(codec_preferences(kind))
-        return Slot(transceiver, kind, None)
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.receiver = receiver
 
-    def _activate(self, slot: Slot, source: Forwarder) -> None:
-        track = source.receiver.track  # type: ignore[attr-defined]
+    def close(self) -> None:
+        """Subscriber lines are detached by their sessions; nothing to stop here."""
+
+
+class RelayLine:
+    """OutgoingLine: a sendonly transceiver whose sender encodes a MediaRelay proxy track."""
+
+    def __init__(self, pc: RTCPeerConnection, kind: str, relay: MediaRelay) -> None:
+        self.kind = kind
+        self.relay = relay
+        self.transceiver = pc.addTransceiver(kind, direction="sendonly")
+        self.transceiver.setCodecPreferences(codec_preferences(kind))
+
+    def attach(self, publication: Publication) -> None:
+        feed = publication.feed
+        assert isinstance(feed, DecodedFeed)
         # Unbuffered: a subscriber that cannot keep up skips frames instead of lagging.
-        slot.transceiver.sender.replaceTrack(RELAY.subscribe(track, buffered=False))
+        track = self.relay.subscribe(feed.receiver.track, buffered=False)
+        self.transceiver.sender.replaceTrack(track)
 
-    def _deactivate(self, slot: Slot) -> None:
-        slot.transceiver.sender.replaceTrack(None)
+    def detach(self) -> None:
+        self.transceiver.sender.replaceTrack(None)
 
 
-class TranscodingTransport(SfuTransport):
-    session_class = TranscodingSession
+class RelayDownlink:
+    def __init__(self, pc: RTCPeerConnection, relay: MediaRelay) -> None:
+        self.pc = pc
+        self.relay = relay
+
+    def add_line(self, kind: str) -> RelayLine:
+        return RelayLine(self.pc, kind, self.relay)
+
+    def close(self) -> None:
+        pass
+
+
+class TranscodingStrategy:
+    """MediaStrategy: decode each publication once, re-encode it per subscriber."""
+
+    def __init__(self) -> None:
+        self.relay = MediaRelay()
+
+    def receive(self, publication: Publication) -> DecodedFeed:
+        return DecodedFeed(publication.transceiver.receiver)
+
+    def downlink(self, pc: RTCPeerConnection) -> RelayDownlink:
+        return RelayDownlink(pc, self.relay)
+
+
+def transcoding_transport(config: ServerConfig, room: Room) -> SfuTransport:
+    return SfuTransport(room, config, media=TranscodingStrategy())
 
 
 def main() -> None:
     config = load_server_config()
     logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr)
-
-    def make_transport(config: ServerConfig, room: Room) -> TranscodingTransport:
-        return TranscodingTransport(room, config)
-
-    roomtone.app.make_transport = make_transport  # type: ignore[assignment]
-    from roomtone.server import serve
-
-    asyncio.run(serve(config))
+    asyncio.run(serve(config, transcoding_transport))
 
 
 if __name__ == "__main__":

@@ -73,8 +73,18 @@ def collect_output(proc: subprocess.Popen[str], lines: list[str]) -> None:
     threading.Thread(target=pump, daemon=True).start()
 
 
-def start_server(env: dict[str, str] | None = None, args: list[str] | None = None) -> ServerProcess:
-    """Start a server with `env` on top of a clean default environment; waits for /health."""
+ROOMTONE_SERVE = [sys.executable, "-m", "roomtone", "serve"]
+
+
+def start_server(
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    command: list[str] | None = None,
+) -> ServerProcess:
+    """Start a server with `env` on top of a clean default environment; waits for /health.
+
+    `command` replaces `roomtone serve` (e.g. tests/codecfree.py); `args` follow it.
+    """
     port = free_port()
     full_env = {
         k: v
@@ -84,7 +94,7 @@ def start_server(env: dict[str, str] | None = None, args: list[str] | None = Non
     full_env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
     full_env.update(env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "roomtone", "serve", *(args or [])],
+        [*(command or ROOMTONE_SERVE), *(args or [])],
         cwd=ROOT,
         env=full_env,
         stdout=subprocess.PIPE,
@@ -108,9 +118,11 @@ def start_server(env: dict[str, str] | None = None, args: list[str] | None = Non
 
 @contextlib.contextmanager
 def running_server(
-    env: dict[str, str] | None = None, args: list[str] | None = None
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    command: list[str] | None = None,
 ) -> Iterator[ServerProcess]:
-    server = start_server(env, args)
+    server = start_server(env, args, command)
     try:
         yield server
     finally:

@@ -1,4 +1,4 @@
-"""Test participants for SFU mode: a WebSocket client speaking PROTOCOL.md plus an
+"""Test participants for SFU mode: a WebSocket client speaking docs/PROTOCOL.md plus an
 aiortc RTCPeerConnection that publishes pre-encoded VP8 + Opus and counts what
 it receives without decoding.
 
@@ -21,6 +21,7 @@ import math
 import random
 import socket
 import struct
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,10 +41,13 @@ from aiortc import (
 )
 
 from roomtone.sfu import aiortc_adapter as adapter
-from roomtone.sfu.keyframes import is_vp8_keyframe, vp8_dimensions
+from roomtone.sfu.keyframes import is_vp8_keyframe
 from roomtone.sfu.packetize import OutFrame, packer_for
 from roomtone.sfu.sdp import renumber
+from tests import codecfree
 from tests.serverproc import ServerProcess, running_server
+
+CODEC_FREE_SERVER = [sys.executable, "-m", "tests.codecfree"]
 
 WIDTH, HEIGHT, FPS = 320, 240, 30
 AUDIO_FRAME_SECONDS = 0.02
@@ -51,6 +55,15 @@ AUDIO_FRAME_SECONDS = 0.02
 # mid 4) instead of aiortc's (Opus 96, VP8 97/rtx 98; mid 1, level 2, abs 3).
 BROWSER_PTS = {96: 111, 97: 96, 98: 97}
 BROWSER_EXT_IDS = {1: 4, 2: 1, 3: 2}
+
+
+def vp8_dimensions(frame: bytes) -> tuple[int, int] | None:
+    """Width and height of a VP8 keyframe (14 bits each, little-endian, bytes 6–9)."""
+    if not is_vp8_keyframe(frame):
+        return None
+    width = int.from_bytes(frame[6:8], "little") & 0x3FFF
+    height = int.from_bytes(frame[8:10], "little") & 0x3FFF
+    return width, height
 
 
 @dataclass(frozen=True)
@@ -224,9 +237,6 @@ class _MidSink:
             size = vp8_dimensions(data)
             if size:
                 inbox.sizes[owner] = size
-
-    def on_end(self) -> None:
-        pass
 
 
 class SfuPeer:
@@ -412,9 +422,9 @@ class SfuPeer:
 @contextlib.contextmanager
 def codec_free_sfu_server() -> Iterator[ServerProcess]:
     """An sfu-mode server whose codec factories raise; afterwards, proof none was used."""
-    env = {"MEDIA_TRANSPORT": "sfu", "ROOMTONE_SFU_FORBID_CODECS": "1"}
-    with running_server(env) as server:
+    with running_server({"MEDIA_TRANSPORT": "sfu"}, command=CODEC_FREE_SERVER) as server:
         yield server
+    assert codecfree.DISABLED in server.output()
     assert adapter.FORBIDDEN_MARKER not in server.output()
     assert "Traceback" not in server.output(), server.output()[-3000:]
 

@@ -1,4 +1,4 @@
-"""`roomtone loadtest`: synthetic participants against any server speaking PROTOCOL.md.
+"""`roomtone loadtest`: synthetic participants against any server speaking docs/PROTOCOL.md.
 
 `ws` participants publish a recorder-like WebM in timeslices; `webrtc` and
 `sfu` participants publish pre-encoded VP8 + Opus with aiortc. Every one also

@@ -2,22 +2,20 @@
 
 Sending replays encoded VP8 and Opus packets (aiortc packetizes `av.Packet`s
 without encoding) and receiving counts reassembled frames without decoding:
-the receiver's decoder queue is replaced by a counter, so no decoder thread
-ever runs. Both sides stay cheap so the server is what gets measured.
+the receiver's frames go to a counter instead of a decoder
+(aiortc_adapter.tap_receiver), so no decoder ever runs. Both sides stay cheap
+so the server is what gets measured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import queue
 import time
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
 
 import av
-from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomtone.loadtest.media import EncodedFrame, PacketLoop
@@ -59,33 +57,33 @@ class PreEncodedTrack(MediaStreamTrack):
         self._schedule = schedule
         self._frames: tuple[EncodedFrame, ...] = getattr(schedule.packets, kind)
         self._time_base = Fraction(1, CLOCK[kind])
-        self._loop = -1
+        self._lap = -1
         self._next = 0
 
     def _start(self, now: float) -> None:
         # Join the publisher's timeline where it is now, like a camera that is already on.
         seconds = self._schedule.packets.seconds
         elapsed = max(0.0, now - self._schedule.origin)
-        self._loop = int(elapsed // seconds)
-        position = elapsed - self._loop * seconds
+        self._lap = int(elapsed // seconds)
+        position = elapsed - self._lap * seconds
         self._next = next((i for i, f in enumerate(self._frames) if f.pts >= position), 0)
         if self._next == 0 and self._frames[-1].pts < position:
-            self._loop += 1
+            self._lap += 1
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._loop < 0:
+        if self._lap < 0:
             self._start(time.perf_counter())
         frame = self._frames[self._next]
-        media_time = self._loop * self._schedule.packets.seconds + frame.pts
+        media_time = self._lap * self._schedule.packets.seconds + frame.pts
         delay = self._schedule.origin + media_time - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         self._next += 1
         if self._next == len(self._frames):
             self._next = 0
-            self._loop += 1
+            self._lap += 1
         packet = av.Packet(frame.data)
         packet.pts = round(media_time * CLOCK[self.kind])
         packet.time_base = self._time_base
@@ -93,8 +91,8 @@ class PreEncodedTrack(MediaStreamTrack):
         return packet
 
 
-class FrameCounter(queue.Queue):
-    """Stands in for an aiortc receiver's decoder queue: counts frames, decodes nothing.
+class FrameCounter:
+    """A receiver's frame sink (aiortc_adapter.FrameSink): counts frames, decodes nothing.
 
     `publisher` names whose media the transceiver currently carries (it can
     change with SFU renegotiation); `schedules` maps ids to their schedules.
@@ -107,17 +105,12 @@ class FrameCounter(queue.Queue):
         publisher: Callable[[], str | None],
         schedules: dict[str, Schedule],
     ) -> None:
-        super().__init__()
         self.kind = kind
         self.metrics = metrics
         self.publisher = publisher
         self.schedules = schedules
 
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:  # the receiver is stopping: let its idle decoder thread end
-            super().put(None)
-            return
-        data: bytes = item[1].data
+    def on_frame(self, data: bytes, timestamp: int) -> None:
         metrics = self.metrics
         metrics.delivered_bytes += len(data)
         if self.kind == "audio":
@@ -137,18 +130,3 @@ class FrameCounter(queue.Queue):
         sent = schedule.sent_at(schedule.next_pts[index], now)
         if sent is not None:
             metrics.delivered(sent, now)
-
-
-def install_counter(receiver: RTCRtpReceiver, counter: FrameCounter) -> bool:
-    """Swap the receiver's decoder queue for `counter`; False if decoding already started.
-
-    Relies on aiortc 1.16 internals (pinned in pyproject.toml): the queue is
-    handed to the decoder thread when the receiver starts, which happens after
-    the `track` event that calls this.
-    """
-    if getattr(receiver, "_RTCRtpReceiver__decoder_thread", None) is not None:
-        return False
-    if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
-        return False
-    receiver._RTCRtpReceiver__decoder_queue = counter  # type: ignore[attr-defined]
-    return True

@@ -1,5 +1,5 @@
 """A synthetic WebRTC participant, meshed (`webrtc` mode) or with one connection to
-the server's peer `sfu` (`sfu` mode), negotiating exactly as PROTOCOL.md says.
+the server's peer `sfu` (`sfu` mode), negotiating exactly as docs/PROTOCOL.md says.
 
 Mesh: existing peers offer to a newcomer on `peer-joined`; the newcomer answers.
 SFU: the client offers after `welcome`, answers the server's renegotiation
@@ -28,7 +28,8 @@ from aiortc.sdp import candidate_from_sdp
 from roomtone.loadtest.control import join
 from roomtone.loadtest.media import PacketLoop
 from roomtone.loadtest.metrics import Metrics
-from roomtone.loadtest.rtcmedia import FrameCounter, PreEncodedTrack, Schedule, install_counter
+from roomtone.loadtest.rtcmedia import FrameCounter, PreEncodedTrack, Schedule
+from roomtone.sfu import aiortc_adapter as adapter
 
 SFU_PEER = "sfu"
 
@@ -103,7 +104,9 @@ class RtcParticipant:
             counter = FrameCounter(
                 track.kind, self.ctx.metrics, self._publisher(peer, transceiver), self.ctx.schedules
             )
-            if not install_counter(transceiver.receiver, counter):
+            try:  # the `track` event comes before aiortc starts the receiver
+                adapter.tap_receiver(transceiver.receiver, counter, forwarding=False)
+            except RuntimeError:
                 self.ctx.metrics.error("could not attach a frame counter (aiortc changed?)")
 
         return pc

@@ -11,23 +11,21 @@ sender) the track queues `OutFrame`s for `recv()`.
 A SlotTrack outlives its source: when a publisher leaves, the subscriber's
 m-line goes inactive and is later reused for another publisher of the same
 kind, so SDP does not grow with every join. Timestamps are rebased on each
-switch to keep the sender's RTP clock moving forward.
+switch to keep the sender's RTP clock moving forward. forwarding.py wires
+these into the media strategy PeerSession uses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import logging
 from collections.abc import Callable
 from typing import NamedTuple
 
 from aiortc import MediaStreamTrack
 
-from roomtone.sfu.keyframes import KeyframeRequester, is_vp8_keyframe
+from roomtone.sfu.keyframes import is_vp8_keyframe
 from roomtone.sfu.packetize import OutFrame
-
-log = logging.getLogger(__name__)
 
 # Frames queued for a sender that is not running yet (or a plain aiortc sender
 # that falls this far behind) are skipped ahead (video: to the next keyframe)
@@ -45,46 +43,31 @@ class Frame(NamedTuple):
 
 
 class Forwarder:
-    """A published track: fans its encoded frames out to the subscribed slots."""
+    """A publication's fan-out: hands each encoded frame to the subscribed slots."""
 
-    def __init__(self, publisher_id: str, kind: str, keyframes: KeyframeRequester) -> None:
-        self.publisher_id = publisher_id
+    def __init__(self, kind: str, request_keyframe: Callable[[], None]) -> None:
         self.kind = kind
-        self.mid: str | None = None
-        self.keyframes = keyframes
         self.slots: list[SlotTrack] = []
-        self.frames = 0
-        self.closed = False
+        self._request_keyframe = request_keyframe
         self._video = kind == "video"
-
-    def __repr__(self) -> str:
-        return f"Forwarder({self.publisher_id[:8]} {self.kind} mid={self.mid})"
 
     # FrameSink (called by the receiver tap on the event loop, per frame)
     def on_frame(self, data: bytes, timestamp: int) -> None:
         if not data:
             return
-        self.frames += 1
         frame = Frame(data, timestamp, self._video and is_vp8_keyframe(data))
         for slot in self.slots:
             slot.feed(frame)
 
-    def on_end(self) -> None:
-        """The publisher's receiver stopped (BYE or connection closed)."""
-
     def request_keyframe(self) -> None:
-        if self._video and not self.closed:
-            self.keyframes.request()
+        """A subscriber needs a keyframe (it started, lagged, or lost one): ask the publisher."""
+        if self._video:
+            self._request_keyframe()
 
     def close(self) -> None:
-        """Unpublished: stop feeding every slot (a later `reopen` publishes it again)."""
-        self.closed = True
+        """Unpublished: stop feeding every slot (the publication may be published again)."""
         for slot in list(self.slots):
             slot.detach()
-        self.keyframes.cancel()
-
-    def reopen(self) -> None:
-        self.closed = False
 
 
 class SlotTrack(MediaStreamTrack):
@@ -94,7 +77,6 @@ class SlotTrack(MediaStreamTrack):
         super().__init__()
         self.kind = kind
         self.source: Forwarder | None = None
-        self.sent = 0
         self._video = kind == "video"
         self._queue: collections.deque[OutFrame] = collections.deque()
         self._limit = MAX_QUEUED[kind]
@@ -110,7 +92,6 @@ class SlotTrack(MediaStreamTrack):
         self._send = send
         if send is not None:
             while self._queue and self._send is send:
-                self.sent += 1
                 send(self._queue.popleft())
 
     def attach(self, source: Forwarder) -> None:
@@ -144,7 +125,6 @@ class SlotTrack(MediaStreamTrack):
         send = self._send
         if send is not None:
             self._last_pts = pts
-            self.sent += 1
             send(OutFrame(frame.data, pts))
             return
         queue = self._queue
@@ -173,7 +153,6 @@ class SlotTrack(MediaStreamTrack):
                 await self._waiter
             finally:
                 self._waiter = None
-        self.sent += 1
         return self._queue.popleft()
 
     def stop(self) -> None:

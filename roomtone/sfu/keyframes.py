@@ -22,15 +22,6 @@ def is_vp8_keyframe(frame: bytes) -> bool:
     return len(frame) >= 10 and not frame[0] & 0x01 and frame[3:6] == _VP8_START_CODE
 
 
-def vp8_dimensions(frame: bytes) -> tuple[int, int] | None:
-    """Width and height of a VP8 keyframe (14 bits each, little-endian, bytes 6–9)."""
-    if not is_vp8_keyframe(frame):
-        return None
-    width = int.from_bytes(frame[6:8], "little") & 0x3FFF
-    height = int.from_bytes(frame[8:10], "little") & 0x3FFF
-    return width, height
-
-
 class KeyframeRequester:
     """Calls `send` at most once per `interval`; a request made too early is deferred, once."""
 

@@ -1,8 +1,9 @@
 """`MEDIA_TRANSPORT=sfu`: the server is the peer `sfu` of every participant.
 
 This module is the room-wide part: which participant has a PeerSession, which
-tracks are published, and who must renegotiate when that changes. Media never
-passes through here (see forwarder.py), and nothing is ever decoded or encoded.
+publications exist (the Hub), and who must renegotiate when that changes.
+Media never passes through here: the media strategy (media.py; by default
+forwarding.py, which never decodes or encodes) carries it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from typing import Any
 from aiortc import RTCIceGatherer, RTCIceServer
 
 from roomtone.config import ServerConfig
-from roomtone.errors import PEER_GONE, error
+from roomtone.errors import BAD_SIGNAL, PEER_GONE, error
 from roomtone.room import Participant, Room
-from roomtone.sfu import aiortc_adapter
-from roomtone.sfu.connection import SFU_PEER, PeerSession
-from roomtone.sfu.forwarder import Forwarder
+from roomtone.sfu.connection import PeerSession
+from roomtone.sfu.forwarding import ForwardingStrategy
+from roomtone.sfu.media import MediaStrategy
 from roomtone.sfu.peerstate import SessionSettings
 from roomtone.sfu.ports import PortRange
+from roomtone.sfu.publishing import Publication
+from roomtone.sfu.signals import SFU_PEER, BadSignal, parse_signal
 from roomtone.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -45,13 +48,19 @@ def ice_servers(config: ServerConfig) -> tuple[RTCIceServer, ...]:
 
 
 class SfuTransport(Transport):
+    """The sfu transport and the room's Hub of publications.
+
+    `media` is how published media reaches subscribers; the default forwards
+    encoded frames (bench/refserver.py passes a transcoding reference).
+    """
+
     name = "sfu"
     messages = frozenset({"signal"})
-    session_class: type[PeerSession] = PeerSession  # bench/ swaps in a transcoding reference
 
-    def __init__(self, room: Room, config: ServerConfig) -> None:
+    def __init__(
+        self, room: Room, config: ServerConfig, media: MediaStrategy | None = None
+    ) -> None:
         super().__init__(room)
-        aiortc_adapter.forbid_codecs_if_requested()
         # aioice logs each ICE check at INFO (a dozen lines per join); keep them for debug.
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
             logging.getLogger("aioice").setLevel(logging.WARNING)
@@ -61,21 +70,28 @@ class SfuTransport(Transport):
             ports=PortRange(*low_high) if low_high else None,
             announced_ip=config.sfu.announced_ip,
         )
+        self.media: MediaStrategy = media if media is not None else ForwardingStrategy()
         self.sessions: dict[str, PeerSession] = {}
-        self._published: dict[Forwarder, None] = {}  # ordered set: publication order
+        self._publications: dict[Publication, None] = {}  # ordered set: publication order
         self._closing: set[asyncio.Task[None]] = set()
 
     # --- Transport -----------------------------------------------------------------------------
 
     def on_join(self, participant: Participant) -> None:
-        self.sessions[participant.id] = self.session_class(participant, self, self.settings)
+        self.sessions[participant.id] = PeerSession(participant, self, self.settings, self.media)
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
         session = self.sessions.get(participant.id)
         if message.get("to") != SFU_PEER or session is None:
             participant.send(error(PEER_GONE))
             return
-        session.signal(message.get("data"))
+        try:
+            signal = parse_signal(message.get("data"))
+        except BadSignal as exc:
+            log.debug("bad signal from %s: %s", participant.id, exc)
+            participant.send(error(BAD_SIGNAL))
+            return
+        session.signal(signal)
 
     def on_leave(self, participant: Participant) -> None:
         session = self.sessions.pop(participant.id, None)
@@ -97,23 +113,23 @@ class SfuTransport(Transport):
 
     # --- Hub (called by sessions) ----------------------------------------------------------
 
-    def publish(self, forwarder: Forwarder) -> None:
-        self._published[forwarder] = None
-        log.debug("published %r", forwarder)
-        self._notify(forwarder.publisher_id)
+    def publish(self, publication: Publication) -> None:
+        self._publications[publication] = None
+        log.debug("published %r", publication)
+        self._changed(publication.publisher_id)
 
-    def unpublish(self, forwarder: Forwarder) -> None:
-        if forwarder not in self._published:
+    def unpublish(self, publication: Publication) -> None:
+        if publication not in self._publications:
             return
-        del self._published[forwarder]
-        forwarder.close()
-        log.debug("unpublished %r", forwarder)
-        self._notify(forwarder.publisher_id)
+        del self._publications[publication]
+        log.debug("unpublished %r", publication)
+        self._changed(publication.publisher_id)
 
-    def wanted_for(self, participant_id: str) -> list[Forwarder]:
-        return [f for f in self._published if f.publisher_id != participant_id]
+    def publications_for(self, subscriber_id: str) -> list[Publication]:
+        return [p for p in self._publications if p.publisher_id != subscriber_id]
 
-    def _notify(self, publisher_id: str) -> None:
+    def _changed(self, publisher_id: str) -> None:
+        """Everyone but the publisher renegotiates their subscriptions."""
         for session_id, session in self.sessions.items():
             if session_id != publisher_id:
-                session.request_sync()
+                session.resubscribe()

@@ -1,7 +1,8 @@
 """SFU mode end to end: a real server subprocess and aiortc participants that publish
-pre-encoded VP8 + Opus. The server runs with ROOMTONE_SFU_FORBID_CODECS=1, so any
-decoder or encoder it tried to open would raise and be logged: media arriving at
-every participant proves it forwards without transcoding.
+pre-encoded VP8 + Opus. The server is `roomtone serve` with every codec factory
+made to raise (tests/codecfree.py), so any decoder or encoder it tried to open
+would raise and be logged: media arriving at every participant proves it
+forwards without transcoding.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from roomtone.sfu.forwarder import MAX_QUEUED, Forwarder, SlotTrack
-from roomtone.sfu.keyframes import KeyframeRequester
 from tests.sfupeer import video_clip
 
 KEY = video_clip().frames[0]
@@ -14,8 +13,7 @@ DELTA = video_clip().frames[1]
 
 def forwarder(kind: str = "video") -> tuple[Forwarder, list[int]]:
     plis: list[int] = []
-    requester = KeyframeRequester(lambda: plis.append(1), interval=0)
-    return Forwarder("pub", kind, requester), plis
+    return Forwarder(kind, lambda: plis.append(1)), plis
 
 
 async def drain(track: SlotTrack) -> list[tuple[bytes, int]]:
@@ -90,5 +88,12 @@ async def test_closing_a_forwarder_detaches_its_subscribers() -> None:
     assert slot.source is None and fwd.slots == []
     fwd.on_frame(KEY, 0)
     assert await drain(slot) == []
-    fwd.on_frame(b"", 0)  # empty frames are ignored
-    assert fwd.frames == 1
+
+
+async def test_empty_frames_are_ignored() -> None:
+    fwd, _ = forwarder("audio")
+    slot = SlotTrack("audio")
+    slot.attach(fwd)
+    fwd.on_frame(b"", 0)
+    fwd.on_frame(b"a", 960)
+    assert await drain(slot) == [(b"a", 0)]

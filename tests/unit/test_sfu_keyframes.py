@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from roomtone.sfu.keyframes import KeyframeRequester, is_vp8_keyframe, vp8_dimensions
-from tests.sfupeer import video_clip
+from roomtone.sfu.keyframes import KeyframeRequester, is_vp8_keyframe
+from tests.sfupeer import video_clip, vp8_dimensions
 
 
 def test_vp8_keyframes_and_size_from_real_frames() -> None:

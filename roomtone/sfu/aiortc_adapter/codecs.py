@@ -1,30 +1,24 @@
 """Proof that nothing is transcoded: codec factories that raise.
 
-Part of the aiortc adapter: see the package docstring.
+Only the no-transcoding tests call `forbid_codecs` (tests/codecfree.py starts
+`roomtone serve` after it); it lives here because it names where aiortc and
+PyAV create codecs. Part of the aiortc adapter: see the package docstring.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 import aiortc.codecs
-import aiortc.rtcdtlstransport
 import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 import av
 
-from roomtone.sfu.aiortc_adapter.names import (
-    FORBID_CODECS_ENV,
-    FORBIDDEN_MARKER,
-)
-
 log = logging.getLogger(__name__)
 
-
-# --- proof that nothing is transcoded --------------------------------------------------------
+FORBIDDEN_MARKER = "SFU codec use forbidden"
 
 
 class CodecForbidden(RuntimeError):
@@ -32,7 +26,7 @@ class CodecForbidden(RuntimeError):
 
 
 def _forbidden(*args: object, **kwargs: object) -> Any:
-    log.error("%s: a decoder or encoder was requested (%s=1)", FORBIDDEN_MARKER, FORBID_CODECS_ENV)
+    log.error("%s: a decoder or encoder was requested", FORBIDDEN_MARKER)
     raise CodecForbidden(FORBIDDEN_MARKER)
 
 
@@ -59,12 +53,3 @@ def forbid_codecs() -> Callable[[], None]:
             setattr(owner, name, original)
 
     return restore
-
-
-def forbid_codecs_if_requested() -> bool:
-    """Honour ROOMTONE_SFU_FORBID_CODECS=1 (set by the no-transcoding test)."""
-    if os.environ.get(FORBID_CODECS_ENV, "").strip() in ("1", "true", "yes"):
-        forbid_codecs()
-        log.info("SFU: codec factories disabled (%s)", FORBID_CODECS_ENV)
-        return True
-    return False

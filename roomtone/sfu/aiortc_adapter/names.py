@@ -1,32 +1,38 @@
-"""The aiortc versions this adapter was tested with, and the private names it reaches."""
+"""The aiortc versions this adapter was tested with, and how it spells name-mangled attributes.
+
+Python mangles `self.__x` inside class `C` to `_C__x`; these constants are
+those spellings for aiortc 1.16. The package docstring's table says what
+each is used for and which contract test guards it.
+"""
 
 from __future__ import annotations
 
-import aiortc.rtcdtlstransport
+from aiortc.rtcdtlstransport import State
 
 TESTED_AIORTC = ("1.16",)
-FORBID_CODECS_ENV = "ROOMTONE_SFU_FORBID_CODECS"
-FORBIDDEN_MARKER = "SFU codec use forbidden"
+TESTED_AIOICE = ("0.13",)
 
-# Name-mangled private attributes (aiortc 1.16).
-_RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
-_RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
-_SENDER_ENCODER = "_RTCRtpSender__encoder"
-_SENDER_MID = "_RTCRtpSender__mid"
-_SENDER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
-_SENDER_RTX_PAYLOAD_TYPE = "_RTCRtpSender__rtx_payload_type"
-_SENDER_RTP_STARTED = "_RTCRtpSender__rtp_started"
-_SENDER_RTP_EXITED = "_RTCRtpSender__rtp_exited"
-_SENDER_PACKET_COUNT = "_RTCRtpSender__packet_count"
-_SENDER_OCTET_COUNT = "_RTCRtpSender__octet_count"
-_SENDER_NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
-_SENDER_RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
-_SENDER_TRACK = "_RTCRtpSender__track"
-_DTLS_TX_BYTES = "_RTCDtlsTransport__tx_bytes"
-_DTLS_TX_PACKETS = "_RTCDtlsTransport__tx_packets"
-_DTLS_RX_BYTES = "_RTCDtlsTransport__rx_bytes"
-_DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
-_DTLS_HANDSHAKE_DONE = "_RTCDtlsTransport__handshake_done"
-_DTLS_CONNECTED = aiortc.rtcdtlstransport.State.CONNECTED
-# Marks an aioice connection whose datagrams we handle synchronously (receiving.py).
-_RECEIVE_HOOKED = "_roomtone_sfu_dtls"
+RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+RECEIVER_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
+RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+SENDER_ENCODER = "_RTCRtpSender__encoder"
+SENDER_MID = "_RTCRtpSender__mid"
+SENDER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
+SENDER_RTX_PAYLOAD_TYPE = "_RTCRtpSender__rtx_payload_type"
+SENDER_RTP_STARTED = "_RTCRtpSender__rtp_started"
+SENDER_RTP_EXITED = "_RTCRtpSender__rtp_exited"
+SENDER_PACKET_COUNT = "_RTCRtpSender__packet_count"
+SENDER_OCTET_COUNT = "_RTCRtpSender__octet_count"
+SENDER_NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
+SENDER_RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
+SENDER_TRACK = "_RTCRtpSender__track"
+DTLS_TX_BYTES = "_RTCDtlsTransport__tx_bytes"
+DTLS_TX_PACKETS = "_RTCDtlsTransport__tx_packets"
+DTLS_RX_BYTES = "_RTCDtlsTransport__rx_bytes"
+DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
+DTLS_HANDSHAKE_DONE = "_RTCDtlsTransport__handshake_done"
+DTLS_CONNECTED = State.CONNECTED
+
+# Attributes this adapter sets on aioice objects and on the event loop, to hook them once.
+RECEIVE_HOOKED = "_roomtone_sfu_dtls"
+PORT_HOOKED = "_roomtone_sfu_port_hook"

@@ -5,17 +5,10 @@ Part of the aiortc adapter: see the package docstring.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from aiortc import (
-    RTCIceCandidate,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
-
-log = logging.getLogger(__name__)
 
 
 async def create_offer(pc: RTCPeerConnection) -> RTCSessionDescription:

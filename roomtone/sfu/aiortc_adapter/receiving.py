@@ -8,39 +8,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import aiortc.codecs
 import aiortc.rtcdtlstransport
-import aiortc.rtcrtpreceiver
-import aiortc.rtcrtpsender
 import pylibsrtp
-from aiortc import (
-    RTCDtlsTransport,
-    RTCRtpReceiver,
-)
+from aiortc import RTCDtlsTransport, RTCRtpReceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket, is_rtcp
 
 from roomtone.sfu.aiortc_adapter.names import (
-    _DTLS_CONNECTED,
-    _DTLS_HANDSHAKE_DONE,
-    _DTLS_RX_BYTES,
-    _DTLS_RX_PACKETS,
-    _RECEIVE_HOOKED,
-    _RECEIVER_DECODER_QUEUE,
-    _RECEIVER_JITTER_BUFFER,
+    DTLS_CONNECTED,
+    DTLS_HANDSHAKE_DONE,
+    DTLS_RX_BYTES,
+    DTLS_RX_PACKETS,
+    RECEIVE_HOOKED,
+    RECEIVER_DECODER_QUEUE,
+    RECEIVER_DECODER_THREAD,
+    RECEIVER_JITTER_BUFFER,
 )
 
 log = logging.getLogger(__name__)
+
+# Tasks started from synchronous callbacks (a send that had to wait, a PLI), kept until done.
+_background: set[asyncio.Task[None]] = set()
 
 
 class FrameSink(Protocol):
     """Receives a publisher's reassembled encoded frames on the event loop."""
 
     def on_frame(self, data: bytes, timestamp: int) -> None: ...
-
-    def on_end(self) -> None: ...
 
 
 class _DecoderQueueTap:
@@ -54,16 +51,17 @@ class _DecoderQueueTap:
     sink synchronously instead (no thread hop, no copy, no decoding).
     """
 
-    def __init__(self, sink: FrameSink) -> None:
-        self._sink = sink
+    def __init__(self, sink: FrameSink, on_end: Callable[[], None] | None) -> None:
+        self._on_frame = sink.on_frame
+        self._on_end = on_end
 
     def put(self, item: tuple[Any, Any] | None, *args: object, **kwargs: object) -> None:
         try:
-            if item is None:
-                self._sink.on_end()
-            else:
+            if item is not None:
                 frame = item[1]
-                self._sink.on_frame(frame.data, frame.timestamp)
+                self._on_frame(frame.data, frame.timestamp)
+            elif self._on_end is not None:
+                self._on_end()
         except Exception:  # never break aiortc's receive loop
             log.exception("SFU frame sink failed")
 
@@ -126,24 +124,35 @@ class _ForwardingJitterBuffer(JitterBuffer):
         return None
 
 
-def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, *, forwarding: bool) -> None:
+def tap_receiver(
+    receiver: RTCRtpReceiver,
+    sink: FrameSink,
+    *,
+    forwarding: bool,
+    on_end: Callable[[], None] | None = None,
+) -> None:
     """Route `receiver`'s reassembled encoded frames to `sink` instead of a decoder.
 
     Must run before `receiver.receive()` (aiortc calls it once DTLS is up after
-    the answer), because `receive()` hands the queue to the decoder thread.
-    `forwarding` swaps in a jitter buffer that releases frames without waiting
-    (see _ForwardingJitterBuffer) and, once aiortc starts the receiver (its
-    `receive()`, shadowed by an instance attribute, on the bundled transport),
-    handles that transport's SRTP without a task switch (receive_synchronously);
-    test clients keep aiortc's own.
+    the answer, so a `track` event or anything before the answer is in time),
+    because `receive()` hands the queue to the decoder thread; raises
+    RuntimeError if that already happened. `on_end` is called when aiortc
+    stops the receiver (BYE, close). `forwarding` swaps in a jitter buffer that
+    releases frames without waiting (see _ForwardingJitterBuffer) and, once
+    aiortc starts the receiver (its `receive()`, shadowed by an instance
+    attribute, on the bundled transport), handles that transport's SRTP
+    without a task switch (receive_synchronously); test and load-test clients
+    keep aiortc's own.
     """
-    if not hasattr(receiver, _RECEIVER_DECODER_QUEUE):
+    if not hasattr(receiver, RECEIVER_DECODER_QUEUE):
         raise RuntimeError("aiortc RTCRtpReceiver has no decoder queue; check aiortc_adapter")
-    setattr(receiver, _RECEIVER_DECODER_QUEUE, _DecoderQueueTap(sink))
+    if getattr(receiver, RECEIVER_DECODER_THREAD, None) is not None:
+        raise RuntimeError("the receiver already started decoding; tap it before receive()")
+    setattr(receiver, RECEIVER_DECODER_QUEUE, _DecoderQueueTap(sink, on_end))
     if forwarding:
-        current = getattr(receiver, _RECEIVER_JITTER_BUFFER)
+        current = getattr(receiver, RECEIVER_JITTER_BUFFER)
         replacement = _ForwardingJitterBuffer(current.capacity, current._is_video)
-        setattr(receiver, _RECEIVER_JITTER_BUFFER, replacement)
+        setattr(receiver, RECEIVER_JITTER_BUFFER, replacement)
         start = receiver.receive
 
         async def receive(parameters: Any) -> None:
@@ -156,8 +165,12 @@ def tap_receiver(receiver: RTCRtpReceiver, sink: FrameSink, *, forwarding: bool)
 # --- receiving: SRTP handled in the datagram callback ------------------------------------------
 
 
-def _drive(coroutine: Any) -> None:
-    """Run `coroutine` now; if it really suspends (e.g. a TURN send), finish it in a task."""
+def drive(coroutine: Any) -> None:
+    """Run `coroutine` now; if it really suspends (e.g. a TURN send), finish it in a task.
+
+    aiortc's packet handlers are coroutines that almost never wait; starting
+    one by hand saves creating a task per packet.
+    """
     try:
         waiting = coroutine.send(None)
     except StopIteration:
@@ -214,7 +227,7 @@ def receive_synchronously(dtls: RTCDtlsTransport) -> bool:
     connection = getattr(getattr(dtls, "transport", None), "_connection", None)
     if connection is None or not hasattr(connection, "_queue"):
         return False
-    if getattr(connection, _RECEIVE_HOOKED, None) is dtls:
+    if getattr(connection, RECEIVE_HOOKED, None) is dtls:
         return True
     queued = connection.data_received
     queue = connection._queue
@@ -226,20 +239,20 @@ def receive_synchronously(dtls: RTCDtlsTransport) -> bool:
             srtp is None
             or not data  # (aiortc's own path fails on it; left to do so)
             or not queue.empty()
-            or dtls._state is not _DTLS_CONNECTED
-            or not getattr(dtls, _DTLS_HANDSHAKE_DONE)
+            or dtls._state is not DTLS_CONNECTED
+            or not getattr(dtls, DTLS_HANDSHAKE_DONE)
             or not 127 < data[0] < 192
         ):
             queued(data, component)
             return
-        setattr(dtls, _DTLS_RX_BYTES, getattr(dtls, _DTLS_RX_BYTES) + len(data))
-        setattr(dtls, _DTLS_RX_PACKETS, getattr(dtls, _DTLS_RX_PACKETS) + 1)
+        setattr(dtls, DTLS_RX_BYTES, getattr(dtls, DTLS_RX_BYTES) + len(data))
+        setattr(dtls, DTLS_RX_PACKETS, getattr(dtls, DTLS_RX_PACKETS) + 1)
         arrival_time_ms = current_ms()
         try:
             if is_rtcp(data):
-                _drive(dtls._handle_rtcp_data(srtp.unprotect_rtcp(data)))
+                drive(dtls._handle_rtcp_data(srtp.unprotect_rtcp(data)))
             else:
-                _drive(dtls._handle_rtp_data(srtp.unprotect(data), arrival_time_ms))
+                drive(dtls._handle_rtp_data(srtp.unprotect(data), arrival_time_ms))
         except pylibsrtp.Error:
             pass  # aiortc drops what fails SRTP
         except ConnectionError:
@@ -248,11 +261,8 @@ def receive_synchronously(dtls: RTCDtlsTransport) -> bool:
             log.exception("SFU receive path failed")
 
     connection.data_received = data_received
-    setattr(connection, _RECEIVE_HOOKED, dtls)
+    setattr(connection, RECEIVE_HOOKED, dtls)
     return True
-
-
-_background: set[asyncio.Task[None]] = set()
 
 
 def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

@@ -14,31 +14,26 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import aiortc.codecs
-import aiortc.rtcdtlstransport
-import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 from aioice.ice import StunProtocol
-from aiortc import (
-    RTCRtpSender,
-)
+from aiortc import RTCRtpSender
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, RtpPacket, wrap_rtx
 
 from roomtone.sfu.aiortc_adapter.names import (
-    _DTLS_CONNECTED,
-    _DTLS_TX_BYTES,
-    _DTLS_TX_PACKETS,
-    _SENDER_ENCODER,
-    _SENDER_EXTENSIONS_MAP,
-    _SENDER_MID,
-    _SENDER_NTP_TIMESTAMP,
-    _SENDER_OCTET_COUNT,
-    _SENDER_PACKET_COUNT,
-    _SENDER_RTP_EXITED,
-    _SENDER_RTP_STARTED,
-    _SENDER_RTP_TIMESTAMP,
-    _SENDER_RTX_PAYLOAD_TYPE,
-    _SENDER_TRACK,
+    DTLS_CONNECTED,
+    DTLS_TX_BYTES,
+    DTLS_TX_PACKETS,
+    SENDER_ENCODER,
+    SENDER_EXTENSIONS_MAP,
+    SENDER_MID,
+    SENDER_NTP_TIMESTAMP,
+    SENDER_OCTET_COUNT,
+    SENDER_PACKET_COUNT,
+    SENDER_RTP_EXITED,
+    SENDER_RTP_STARTED,
+    SENDER_RTP_TIMESTAMP,
+    SENDER_RTX_PAYLOAD_TYPE,
+    SENDER_TRACK,
 )
 
 log = logging.getLogger(__name__)
@@ -58,9 +53,9 @@ def install_packer(sender: RTCRtpSender, packer: Packer) -> None:
     only ever packs), then `__encoder.pack(data)` for anything that is not an
     `av.Frame`. Presetting `__encoder` skips the factory.
     """
-    if getattr(sender, _SENDER_ENCODER, False) is not None:
+    if getattr(sender, SENDER_ENCODER, False) is not None:
         raise RuntimeError("aiortc RTCRtpSender has no idle encoder slot; check aiortc_adapter")
-    setattr(sender, _SENDER_ENCODER, packer)
+    setattr(sender, SENDER_ENCODER, packer)
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
@@ -141,11 +136,11 @@ class ForwardingSender:
 
     async def _run(self, codec: Any) -> None:
         sender = self._sender
-        getattr(sender, _SENDER_RTP_STARTED).set()
+        getattr(sender, SENDER_RTP_STARTED).set()
         self._payload_type = codec.payloadType
-        self._mid = getattr(sender, _SENDER_MID)
-        self._extensions = getattr(sender, _SENDER_EXTENSIONS_MAP)
-        self._rtx_payload_type = getattr(sender, _SENDER_RTX_PAYLOAD_TYPE)
+        self._mid = getattr(sender, SENDER_MID)
+        self._extensions = getattr(sender, SENDER_EXTENSIONS_MAP)
+        self._rtx_payload_type = getattr(sender, SENDER_RTX_PAYLOAD_TYPE)
         self._done = asyncio.get_running_loop().create_future()
         self._outlet.bind(self.send)
         try:
@@ -159,8 +154,8 @@ class ForwardingSender:
             track = sender.track
             if track is not None:
                 track.stop()
-                setattr(sender, _SENDER_TRACK, None)
-            getattr(sender, _SENDER_RTP_EXITED).set()
+                setattr(sender, SENDER_TRACK, None)
+            getattr(sender, SENDER_RTP_EXITED).set()
 
     def _finish(self) -> None:
         self._outlet.bind(None)
@@ -208,15 +203,15 @@ class ForwardingSender:
         self._sequence = seq
         self._transmit(packets)
         sender = self._sender
-        setattr(sender, _SENDER_NTP_TIMESTAMP, ntp)
-        setattr(sender, _SENDER_RTP_TIMESTAMP, timestamp)
-        setattr(sender, _SENDER_PACKET_COUNT, getattr(sender, _SENDER_PACKET_COUNT) + len(packets))
-        setattr(sender, _SENDER_OCTET_COUNT, getattr(sender, _SENDER_OCTET_COUNT) + octets)
+        setattr(sender, SENDER_NTP_TIMESTAMP, ntp)
+        setattr(sender, SENDER_RTP_TIMESTAMP, timestamp)
+        setattr(sender, SENDER_PACKET_COUNT, getattr(sender, SENDER_PACKET_COUNT) + len(packets))
+        setattr(sender, SENDER_OCTET_COUNT, getattr(sender, SENDER_OCTET_COUNT) + octets)
 
     def _transmit(self, packets: list[bytes]) -> None:
         """aiortc's `RTCDtlsTransport._send_rtp` + aioice `Connection.send`, for each packet."""
         dtls = self._sender.transport
-        if dtls._state is not _DTLS_CONNECTED:
+        if dtls._state is not DTLS_CONNECTED:
             raise ConnectionError("Cannot send encrypted RTP, not connected")
         if not self._backlog:
             pair = dtls.transport._connection._nominated.get(1)
@@ -232,8 +227,8 @@ class ForwardingSender:
                     data = protect(packet)
                     sendto(data, address)
                     size += len(data)
-                setattr(dtls, _DTLS_TX_BYTES, getattr(dtls, _DTLS_TX_BYTES) + size)
-                setattr(dtls, _DTLS_TX_PACKETS, getattr(dtls, _DTLS_TX_PACKETS) + len(packets))
+                setattr(dtls, DTLS_TX_BYTES, getattr(dtls, DTLS_TX_BYTES) + size)
+                setattr(dtls, DTLS_TX_PACKETS, getattr(dtls, DTLS_TX_PACKETS) + len(packets))
                 return
         self._backlog.extend(packets)
         if self._backlog_task is None:
@@ -279,7 +274,7 @@ def install_forwarding_sender(
     how it is kept; the packer also takes the encoder slot (install_packer),
     so no encoder can ever be created for this sender.
     """
-    for name in (_SENDER_RTP_STARTED, _SENDER_RTP_EXITED, _SENDER_EXTENSIONS_MAP):
+    for name in (SENDER_RTP_STARTED, SENDER_RTP_EXITED, SENDER_EXTENSIONS_MAP):
         if not hasattr(sender, name):
             raise RuntimeError(f"aiortc RTCRtpSender has no {name}; check aiortc_adapter")
     install_packer(sender, packer)

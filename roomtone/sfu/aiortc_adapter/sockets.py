@@ -9,14 +9,11 @@ import asyncio
 import contextlib
 import contextvars
 import errno
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-log = logging.getLogger(__name__)
+from roomtone.sfu.aiortc_adapter.names import PORT_HOOKED
 
-
-# --- local UDP ports -------------------------------------------------------------------------
 # aioice 0.13 `Connection.get_component_candidates` binds each host candidate
 # with `loop.create_datagram_endpoint(factory, local_addr=(address, 0))`. There
 # is no option to choose the port, so while a port scope is active (a context
@@ -39,11 +36,10 @@ class PortScope:
 _port_scope: contextvars.ContextVar[PortScope | None] = contextvars.ContextVar(
     "roomtone_sfu_port_scope", default=None
 )
-_PORT_HOOKED = "_roomtone_sfu_port_hook"
 
 
 def _install_port_hook(loop: asyncio.AbstractEventLoop) -> None:
-    if getattr(loop, _PORT_HOOKED, False):
+    if getattr(loop, PORT_HOOKED, False):
         return
     original = loop.create_datagram_endpoint
 
@@ -65,7 +61,7 @@ def _install_port_hook(loop: asyncio.AbstractEventLoop) -> None:
         raise OSError(errno.EADDRINUSE, "no free UDP port in SFU_PORT_RANGE")
 
     loop.create_datagram_endpoint = create_datagram_endpoint  # type: ignore[method-assign]
-    setattr(loop, _PORT_HOOKED, True)
+    setattr(loop, PORT_HOOKED, True)
 
 
 @contextlib.contextmanager
