@@ -3,7 +3,7 @@
 Clients learn whose media a binary frame carries from this header alone, so
 the relay never sends JSON on the media path. The header of a publisher is
 built once; a piece of media is framed once and the same bytes object goes to
-every recipient.
+every subscriber.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
 
     A piece of media can be larger than one WebSocket message may be (a piece
     gathers whole elements across chunks); splitting keeps every byte, whereas
-    dropping an oversized packet would corrupt the stream for every recipient.
+    dropping an oversized packet would corrupt the stream for every subscriber.
     """
     room = max_packet - len(header)
     if room <= 0:
