@@ -24,11 +24,6 @@ def packet_header(peer_id: str) -> bytes:
     return bytes((VERSION, len(raw))) + raw
 
 
-def build_packet(peer_id: str, payload: bytes | memoryview) -> bytes:
-    """One framed packet: header + payload (one copy of the payload)."""
-    return b"".join((packet_header(peer_id), payload))
-
-
 def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
     """Frame `data` as few packets as possible, each at most `max_packet` bytes in all.
 
@@ -46,7 +41,11 @@ def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
 
 
 def parse_packet(packet: bytes | bytearray | memoryview) -> tuple[str, memoryview]:
-    """(peer id, payload view) of a packet; raises PacketError if it is malformed."""
+    """(peer id, payload view) of a packet; raises PacketError if it is malformed.
+
+    The receiving side of the format: the relay never parses packets, clients do
+    (the tests' clients use this one).
+    """
     view = memoryview(packet)
     if len(view) < 2:
         raise PacketError("packet shorter than its header")

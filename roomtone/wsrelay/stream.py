@@ -79,9 +79,6 @@ class PublisherStream:
         """Init segment then history: what a late joiner gets before live packets."""
         return [*self.init_packets, *(self.history or ())]
 
-    def catch_up_bytes(self) -> int:
-        return self.init_bytes + (self.history_bytes if self.history is not None else 0)
-
     def push(self, chunk: bytes) -> Iterator[Batch]:
         """Add a chunk from the publisher; yield what live subscribers get, piece by piece.
 
