@@ -10,12 +10,14 @@ from aiohttp.abc import AbstractAccessLogger
 
 from roomtone import clientlogs, eventlog
 from roomtone.auth import auth_middleware
-from roomtone.config import ConfigError, ServerConfig
+from roomtone.config import ServerConfig
 from roomtone.room import Room
 from roomtone.security import security_headers, security_middleware
 from roomtone.signaling import Signaling
 from roomtone.transport import Transport
 from roomtone.webclient import WebClient
+from roomtone.webrtcrelay import WebRtcRelay
+from roomtone.wsrelay import WsRelay
 
 CONFIG_KEY = web.AppKey("config", ServerConfig)
 SIGNALING_KEY = web.AppKey("signaling", Signaling)
@@ -27,19 +29,12 @@ TransportFactory = Callable[[ServerConfig, Room], Transport]
 def make_transport(config: ServerConfig, room: Room) -> Transport:
     """The one place that maps MEDIA_TRANSPORT to a transport class."""
     if config.media_transport == "webrtc":
-        from roomtone.webrtcrelay import WebRtcRelay
-
         return WebRtcRelay(room)
     if config.media_transport == "sfu":
-        try:
-            from roomtone.sfu import SfuTransport
-        except ImportError:
-            raise ConfigError(
-                "MEDIA_TRANSPORT", "sfu is not available yet; use ws or webrtc"
-            ) from None
-        return SfuTransport(room, config)
-    from roomtone.wsrelay import WsRelay
+        # Imported here: aiortc and PyAV take a while to load and ws/webrtc never need them.
+        from roomtone.sfu import SfuTransport
 
+        return SfuTransport(room, config)
     return WsRelay(room, config)
 
 

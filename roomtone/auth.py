@@ -18,6 +18,7 @@ from aiohttp import web
 
 from roomtone.config import AuthConfig, ServerConfig
 from roomtone.errors import UNAUTHORIZED, error
+from roomtone.protocol import CLOSE_UNAUTHORIZED
 from roomtone.security import is_secure
 
 ALGORITHM = "RS256"
@@ -152,5 +153,5 @@ async def refuse_websocket(request: web.Request, reason: str) -> web.WebSocketRe
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     await ws.send_json(error(UNAUTHORIZED.format(reason=reason)))
-    await ws.close(code=1008, message=b"Unauthorized")
+    await ws.close(code=CLOSE_UNAUTHORIZED.code, message=CLOSE_UNAUTHORIZED.reason_bytes)
     return ws

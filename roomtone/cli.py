@@ -1,7 +1,8 @@
 """`roomtone serve | bot | token | loadtest`.
 
-Flags of `serve` mirror the environment variables (a flag wins over the
-variable); configuration errors print one line naming the variable and exit 2.
+Flags of `serve` and `bot` are derived from the declared environment variables
+(variables.py; a flag wins over the variable); configuration errors print one
+line naming the variable and exit 2.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import sys
 from collections.abc import Sequence
 
 from roomtone import __version__
-from roomtone.config import SERVER_VARIABLES, ConfigError, load_server_config
+from roomtone.bot import add_bot_parser
+from roomtone.config import ConfigError, ServerConfig, load_server_config
+from roomtone.invite import add_token_parser
+from roomtone.loadtest import add_loadtest_parser
+from roomtone.variables import add_flags, with_flags
 
 EXIT_CONFIG = 2
-
-
-def _flag(variable: str) -> str:
-    return "--" + variable.lower().replace("_", "-")
 
 
 def add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,27 +32,12 @@ def add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
         "variable shown; a flag overrides the variable.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for variable, (default, meaning) in SERVER_VARIABLES.items():
-        shown = default or "empty"
-        is_bool = default in ("true", "false")
-        parser.add_argument(
-            _flag(variable),
-            dest=variable,
-            metavar="BOOL" if is_bool else "VALUE",
-            nargs="?" if is_bool else None,
-            const="true" if is_bool else None,
-            help=f"{meaning} [env {variable}, default: {shown}]",
-        )
+    add_flags(parser, ServerConfig)
     parser.set_defaults(func=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    env = dict(os.environ)
-    for variable in SERVER_VARIABLES:
-        value = getattr(args, variable, None)
-        if value is not None:
-            env[variable] = value
-    config = load_server_config(env)
+    config = load_server_config(with_flags(args, ServerConfig, os.environ))
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -68,16 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"roomtone {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_serve_parser(subparsers)
-    for module, hook in (
-        ("roomtone.bot", "add_bot_parser"),
-        ("roomtone.invite", "add_token_parser"),
-        ("roomtone.loadtest", "add_loadtest_parser"),
-    ):
-        try:
-            add = getattr(__import__(module, fromlist=[hook]), hook)
-        except (ImportError, AttributeError):
-            continue  # that part of Roomtone is not installed in this build
-        add(subparsers)
+    add_bot_parser(subparsers)
+    add_token_parser(subparsers)
+    add_loadtest_parser(subparsers)
     return parser
 
 

@@ -6,6 +6,8 @@ that the two agree. Clients show them to people, so they are plain sentences.
 
 from __future__ import annotations
 
+from roomtone import protocol
+
 # Session and room (signaling.py)
 INVALID_JSON = "Invalid JSON."
 INVALID_MESSAGE = "Invalid message."
@@ -27,9 +29,9 @@ INVALID_MIME = "Invalid media MIME type."
 MEDIA_ONLY_IN_WS = "Media relay is only used in ws mode."
 SIGNAL_ONLY_IN_RTC = "Signaling is only used in webrtc and sfu modes."
 WRONG_MODE = {
-    "signal": SIGNAL_ONLY_IN_RTC,
-    "media-start": MEDIA_ONLY_IN_WS,
-    "media-stop": MEDIA_ONLY_IN_WS,
+    protocol.SIGNAL: SIGNAL_ONLY_IN_RTC,
+    protocol.MEDIA_START: MEDIA_ONLY_IN_WS,
+    protocol.MEDIA_STOP: MEDIA_ONLY_IN_WS,
 }
 
 # sfu negotiation
@@ -40,4 +42,4 @@ NEGOTIATION_FAILED = "Media negotiation with the server failed; please rejoin."
 
 def error(text: str) -> dict[str, str]:
     """The `{"type": "error", "message": text}` message."""
-    return {"type": "error", "message": text}
+    return {"type": protocol.ERROR, "message": text}

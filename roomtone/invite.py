@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from roomtone.config import ConfigError, parse_private_key
+from roomtone.bot.config import BotConfig
+from roomtone.pem import private_key
+from roomtone.variables import ConfigError, find
 
 ALGORITHM = "RS256"
 KEY_BITS = 4096
@@ -79,12 +81,12 @@ def generate_key_pair(directory: Path, bits: int = KEY_BITS) -> tuple[Path, Path
 def load_key_file(path: str, option: str = "--key") -> RSAPrivateKey:
     """Load a PEM private key, reporting problems against the CLI option."""
     try:
-        key = parse_private_key({"KEY_FILE": path}, "KEY")
-    except ConfigError as exc:
-        raise ConfigError(option, str(exc).split(": ", 1)[-1]) from None
-    if key is None:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(option, f"cannot read {path}: {exc.strerror}") from None
+    if not text.strip():
         raise ConfigError(option, f"{path} is empty")
-    return key
+    return private_key(text, option)
 
 
 def add_token_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -147,7 +149,8 @@ def run_token(args: argparse.Namespace, env: dict[str, str] | None = None) -> in
     if args.key:
         key = load_key_file(args.key)
     else:
-        key = parse_private_key(env, "BOT_JWT_PRIVATE_KEY")
+        # The bot's signing key variable, read the way the bot reads it.
+        key = find(BotConfig, "BOT_JWT_PRIVATE_KEY").read(env)
         if key is None:
             raise ConfigError("--key", "is required (or set BOT_JWT_PRIVATE_KEY(_FILE))")
     print(invite_url(base_url, mint_token(key, args.subject, args.ttl, args.issuer)))

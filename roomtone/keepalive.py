@@ -12,13 +12,15 @@ import os
 import random
 from collections.abc import Callable
 
+from roomtone.protocol import ENTROPY
+
 MIN_INTERVAL, MAX_INTERVAL = 1.5, 3.5
 MIN_BYTES, MAX_BYTES = 128, 1024
 
 
 def entropy_message() -> dict:
     size = random.randint(MIN_BYTES, MAX_BYTES)
-    return {"type": "entropy", "bytes": size, "data": base64.b64encode(os.urandom(size)).decode()}
+    return {"type": ENTROPY, "bytes": size, "data": base64.b64encode(os.urandom(size)).decode()}
 
 
 class Keepalive:

@@ -4,7 +4,7 @@ Every message to a client goes through its outbox so that order is kept
 (a late joiner's `welcome` precedes the media history it describes) and so
 that a slow client only ever delays itself: producers never await a socket.
 Media frames are counted per publisher so the WS relay can bound memory and
-discard a recipient's backlog; control messages are never dropped, but a
+discard a subscriber's backlog; control messages are never dropped, but a
 client that lets them pile up past a hard limit is disconnected.
 """
 
@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import WSCloseCode
+from roomtone.protocol import CLOSE_NOT_READING, Closing
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Outbox:
             return
         if self._control_count >= MAX_CONTROL_BACKLOG:
             log.warning("closing a client that stopped reading (%d queued)", self._control_count)
-            self.close(WSCloseCode.POLICY_VIOLATION, b"Client is not reading.")
+            self.close(CLOSE_NOT_READING)
             return
         self._control_count += 1
         self._items.append((None, text))
@@ -89,7 +89,7 @@ class Outbox:
             self._items = collections.deque(item for item in self._items if item[0] != key)
         return dropped
 
-    def close(self, code: int = WSCloseCode.OK, reason: bytes = b"") -> None:
+    def close(self, closing: Closing) -> None:
         """Stop sending and close the socket once; queued messages are dropped."""
         if self._closed:
             return
@@ -97,19 +97,20 @@ class Outbox:
         self._items.clear()
         self._media_bytes.clear()
         self._wakeup.set()
-        asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
+        task = self._close_quietly(closing.code, closing.reason_bytes)
+        asyncio.get_running_loop().create_task(task)
 
     async def _close_quietly(self, code: int, reason: bytes) -> None:
         with contextlib.suppress(Exception):
             await self._close(code, reason)
 
-    async def flush_and_close(self, code: int, reason: bytes, grace: float = 1.0) -> None:
+    async def flush_and_close(self, closing: Closing, grace: float = 1.0) -> None:
         """Send what is queued (for at most `grace` s), then close: for `Room is full.`."""
         if self._items and not self._closed:
             self._drained.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drained.wait(), grace)
-        self.close(code, reason)
+        self.close(closing)
 
     async def stop(self) -> None:
         """Cancel the writer task (the socket is already gone)."""

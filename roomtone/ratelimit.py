@@ -85,7 +85,7 @@ class SustainedLimit(_Warns):
 
 class DebtLimit(_Warns):
     """For streams that must not lose bytes (a WebM stream with a gap is corrupt for every
-    recipient): excess is let through but recorded as debt, repaid at `rate`.
+    subscriber): excess is let through but recorded as debt, repaid at `rate`.
 
     `check` answers "ok", "excess" (in debt: warn) or "close" (the debt exceeds
     `patience` seconds' worth: the sender has been far above the rate for long).

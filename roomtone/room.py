@@ -7,10 +7,9 @@ nothing about media or transports.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from roomtone.outbox import Outbox
 
@@ -39,7 +38,6 @@ class Participant:
     id: str
     name: str
     outbox: Outbox
-    joined_at: float = field(default_factory=time.time)
 
     def send(self, message: dict) -> None:
         self.outbox.send_json(message)
@@ -60,9 +58,6 @@ class Room:
 
     def __iter__(self) -> Iterator[Participant]:
         return iter(list(self._members.values()))
-
-    def __contains__(self, participant_id: object) -> bool:
-        return participant_id in self._members
 
     def get(self, participant_id: str) -> Participant | None:
         return self._members.get(participant_id)

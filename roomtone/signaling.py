@@ -1,5 +1,5 @@
 """The `/ws` endpoint: one session per socket, validating messages and dispatching
-them to the room and the active transport (PROTOCOL.md is the contract).
+them to the room lifecycle and the active transport (docs/PROTOCOL.md is the contract).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
-from roomtone import eventlog
+from roomtone import protocol
 from roomtone.config import ServerConfig
 from roomtone.errors import (
     INVALID_JSON,
@@ -25,6 +25,7 @@ from roomtone.errors import (
     error,
 )
 from roomtone.keepalive import Keepalive
+from roomtone.lifecycle import RoomLifecycle
 from roomtone.outbox import Outbox
 from roomtone.ratelimit import DebtLimit, SustainedLimit
 from roomtone.room import Participant, Room, RoomFull, clean_name
@@ -97,7 +98,7 @@ class Session:
             return True
         if verdict == "close":
             log.info("closing %s: sustained rate-limit excess", self.address)
-            self.outbox.close(WSCloseCode.POLICY_VIOLATION, b"Rate limit exceeded.")
+            self.outbox.close(protocol.CLOSE_RATE_LIMITED)
         elif limit.should_warn():
             self.outbox.send_json(error(complaint))
         return False
@@ -109,7 +110,7 @@ class Session:
 
     def _join_deadline_passed(self) -> None:
         if self.participant is None:
-            self.outbox.close(WSCloseCode.POLICY_VIOLATION, b"Join timeout.")
+            self.outbox.close(protocol.CLOSE_JOIN_TIMEOUT)
 
     async def on_text(self, text: str) -> None:
         try:
@@ -121,9 +122,9 @@ class Session:
         if not isinstance(kind, str):
             self.outbox.send_json(error(INVALID_MESSAGE))
             return
-        if kind == "entropy":
+        if kind == protocol.ENTROPY:
             return
-        if kind == "join":
+        if kind == protocol.JOIN:
             await self.join(message)
         elif self.participant is None:
             self.outbox.send_json(error(JOIN_FIRST))
@@ -141,31 +142,18 @@ class Session:
         if not name:
             self.outbox.send_json(error(NAME_REQUIRED))
             return
-        signaling = self.signaling
         try:
-            participant = signaling.room.add(name, self.outbox)
+            self.participant = self.signaling.lifecycle.join(name, self.outbox)
         except RoomFull:
             self.outbox.send_json(error(ROOM_FULL))
-            await self.outbox.flush_and_close(WSCloseCode.POLICY_VIOLATION, b"Room is full.")
+            await self.outbox.flush_and_close(protocol.CLOSE_ROOM_FULL)
             return
-        self.participant = participant
         self.release_unjoined_slot()
-        participant.send(signaling.welcome(participant))
-        signaling.room.broadcast(
-            {"type": "peer-joined", "peer": participant.public()}, exclude=participant.id
-        )
-        eventlog.emit("joined", id=participant.id, participants=len(signaling.room))
-        signaling.transport.on_join(participant)
 
     def leave(self) -> None:
         participant, self.participant = self.participant, None
-        if participant is None:
-            return
-        room = self.signaling.room
-        self.signaling.transport.on_leave(participant)
-        room.remove(participant.id)
-        room.broadcast({"type": "peer-left", "peerId": participant.id})
-        eventlog.emit("left", id=participant.id, participants=len(room))
+        if participant is not None:
+            self.signaling.lifecycle.leave(participant)
 
 
 class UnjoinedSockets:
@@ -207,21 +195,11 @@ class Signaling:
         self.config = config
         self.room = room
         self.transport = transport
+        self.lifecycle = RoomLifecycle(config, room, transport)
         self.sessions: set[Session] = set()
         self.unjoined = UnjoinedSockets(
             config.limits.max_unjoined_sockets, config.limits.max_unjoined_per_address
         )
-
-    def welcome(self, participant: Participant) -> dict[str, Any]:
-        return {
-            "type": "welcome",
-            "id": participant.id,
-            "participants": self.room.roster(exclude=participant.id),
-            "iceServers": list(self.config.ice_servers),
-            "iceTransportPolicy": self.config.ice_transport_policy,
-            "mediaTransport": self.transport.name,
-            **self.transport.welcome_fields(participant),
-        }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(
@@ -254,8 +232,8 @@ class Signaling:
         """Server stopping: close every socket with 1001 Going Away."""
         sessions = list(self.sessions)
         for session in sessions:
-            session.outbox.close(WSCloseCode.GOING_AWAY, b"Server shutting down.")
+            session.outbox.close(protocol.CLOSE_SHUTTING_DOWN)
         await asyncio.gather(
-            *(session.ws.close(code=WSCloseCode.GOING_AWAY) for session in sessions),
+            *(session.ws.close(code=protocol.CLOSE_SHUTTING_DOWN.code) for session in sessions),
             return_exceptions=True,
         )

@@ -1,8 +1,9 @@
 """The interface every media transport implements (ws relay, webrtc mesh relay, sfu).
 
-`signaling.py` validates messages, keeps the room, and hands each joined
-participant's transport-level traffic to exactly one transport chosen at
-startup; it never branches on the mode beyond that choice.
+`signaling.py` validates messages and hands each joined participant's
+transport-level traffic to exactly one transport chosen at startup; it never
+branches on the mode beyond that choice. `lifecycle.py` calls the join and
+leave hooks, in the order below.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from roomtone.room import Participant, Room
 
 
 class Transport(ABC):
-    """A media path. Calls happen in this order for a participant:
+    """A media path. Calls happen in this order for a participant (lifecycle.py):
 
     welcome_fields → (welcome sent, peer-joined broadcast) → on_join →
-    on_message / on_binary … → on_leave → (peer-left broadcast).
+    on_message / on_binary … → on_leave → (removed, peer-left broadcast).
     """
 
     #: the value of `mediaTransport` in `welcome`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from roomtone import protocol
 from roomtone.errors import BAD_SIGNAL, PEER_GONE, error
 from roomtone.room import Participant, Room
 from roomtone.transport import Transport
@@ -19,15 +20,12 @@ def relay_signal(room: Room, sender: Participant, message: dict[str, Any]) -> No
     if target is None or target is sender:
         sender.send(error(PEER_GONE))
         return
-    target.send({"type": "signal", "from": sender.id, "data": data})
+    target.send(protocol.signal(sender.id, data))
 
 
 class WebRtcRelay(Transport):
     name = "webrtc"
-    messages = frozenset({"signal"})
-
-    def __init__(self, room: Room) -> None:
-        super().__init__(room)
+    messages = frozenset({protocol.SIGNAL})
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
         relay_signal(self.room, participant, message)

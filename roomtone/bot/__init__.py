@@ -1,7 +1,8 @@
 """The optional Telegram bot: `roomtone bot` hands out invite links and announces joins.
 
-Configured only by environment variables (see docs/TELEGRAM_BOT.md); the heavy
-imports happen when the subcommand runs, so `roomtone --help` stays quick.
+Configured by environment variables or the matching flags (bot/config.py,
+docs/TELEGRAM_BOT.md); python-telegram-bot is imported only when the
+subcommand runs, so `roomtone --help` stays quick.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ import asyncio
 import os
 import sys
 
+from roomtone.bot.config import BotConfig, load_bot_config
+from roomtone.variables import add_flags, with_flags
+
 
 def add_bot_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bot",
         help="run the Telegram invite bot",
-        description="Run the Telegram invite bot. It is configured by environment variables: "
-        "TELEGRAM_BOT_TOKEN, PUBLIC_BASE_URL, BOT_JWT_PRIVATE_KEY(_FILE) are required; "
-        "see docs/TELEGRAM_BOT.md for the rest.",
+        description="Run the Telegram invite bot. Every option can also be set by the "
+        "environment variable shown; a flag overrides the variable. TELEGRAM_BOT_TOKEN, "
+        "PUBLIC_BASE_URL and BOT_JWT_PRIVATE_KEY(_FILE) are required; see docs/TELEGRAM_BOT.md.",
     )
+    add_flags(parser, BotConfig)
     parser.set_defaults(func=run_bot)
 
 
 def run_bot(args: argparse.Namespace) -> int:
-    from roomtone.config import load_bot_config
-
-    config = load_bot_config(dict(os.environ))
+    config = load_bot_config(with_flags(args, BotConfig, os.environ))
     if not config.enabled:
         print("roomtone: BOT_ENABLED is false; the bot is not started", file=sys.stderr)
         return 0

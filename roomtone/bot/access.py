@@ -13,8 +13,8 @@ The rules, kept compatible with the original Roomtone's `.env`:
 
 from __future__ import annotations
 
+from roomtone.bot.config import BotConfig
 from roomtone.bot.state import StateStore
-from roomtone.config import BotConfig
 
 
 class Access:

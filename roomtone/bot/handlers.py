@@ -17,10 +17,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from roomtone.bot import messages
 from roomtone.bot.access import Access
+from roomtone.bot.config import BotConfig
 from roomtone.bot.deletions import DeletionScheduler
 from roomtone.bot.invites import Inviter
 from roomtone.bot.sending import send
-from roomtone.config import BotConfig
 
 log = logging.getLogger("roomtone.bot")
 Context = ContextTypes.DEFAULT_TYPE

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from roomtone.config import BotConfig
+from roomtone.bot.config import BotConfig
 from roomtone.invite import invite_url, mint_token
 
 SERVICE_SUBJECT = "roomtone-bot"

@@ -20,6 +20,7 @@ from telegram.ext import Application
 from roomtone import eventlog
 from roomtone.bot.access import Access
 from roomtone.bot.backoff import Backoff, sleep_unless
+from roomtone.bot.config import BotConfig
 from roomtone.bot.deletions import DeletionScheduler
 from roomtone.bot.handlers import BotServices, Handlers
 from roomtone.bot.invites import Inviter
@@ -27,7 +28,6 @@ from roomtone.bot.notifier import JoinNotifier
 from roomtone.bot.polling import UpdatePoller
 from roomtone.bot.sending import retry_delay
 from roomtone.bot.state import StateStore
-from roomtone.config import BotConfig
 
 log = logging.getLogger("roomtone.bot")
 STOP_BUDGET_SECONDS = 2.0

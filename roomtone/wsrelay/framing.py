@@ -3,7 +3,7 @@
 Clients learn whose media a binary frame carries from this header alone, so
 the relay never sends JSON on the media path. The header of a publisher is
 built once; a piece of media is framed once and the same bytes object goes to
-every recipient.
+every subscriber.
 """
 
 from __future__ import annotations
@@ -24,17 +24,12 @@ def packet_header(peer_id: str) -> bytes:
     return bytes((VERSION, len(raw))) + raw
 
 
-def build_packet(peer_id: str, payload: bytes | memoryview) -> bytes:
-    """One framed packet: header + payload (one copy of the payload)."""
-    return b"".join((packet_header(peer_id), payload))
-
-
 def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
     """Frame `data` as few packets as possible, each at most `max_packet` bytes in all.
 
     A piece of media can be larger than one WebSocket message may be (a piece
     gathers whole elements across chunks); splitting keeps every byte, whereas
-    dropping an oversized packet would corrupt the stream for every recipient.
+    dropping an oversized packet would corrupt the stream for every subscriber.
     """
     room = max_packet - len(header)
     if room <= 0:
@@ -46,7 +41,11 @@ def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
 
 
 def parse_packet(packet: bytes | bytearray | memoryview) -> tuple[str, memoryview]:
-    """(peer id, payload view) of a packet; raises PacketError if it is malformed."""
+    """(peer id, payload view) of a packet; raises PacketError if it is malformed.
+
+    The receiving side of the format: the relay never parses packets, clients do
+    (the tests' clients use this one).
+    """
     view = memoryview(packet)
     if len(view) < 2:
         raise PacketError("packet shorter than its header")

@@ -1,7 +1,9 @@
 """The `ws` transport: MediaRecorder chunks in over the WebSocket, fanned out to everyone else.
 
-The protocol side lives here (media-start / media-stop / welcome / leave);
-parsing and history are in `stream`, per-recipient delivery in `fanout`.
+The protocol side lives here: `media-start` publishes a participant's stream,
+`media-stop` (or leaving) unpublishes it, `welcome` lists the publications
+running. Parsing and history are in `stream`, delivery to each subscription
+in `fanout`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from roomtone import eventlog
+from roomtone import eventlog, protocol
 from roomtone.config import ServerConfig
 from roomtone.errors import INVALID_MIME, error
 from roomtone.room import Participant, Room
@@ -39,7 +41,7 @@ class WsRelay(Transport):
     """Media over the signaling WebSocket: no codecs, bytes only."""
 
     name = "ws"
-    messages = frozenset({"media-start", "media-stop"})
+    messages = frozenset({protocol.MEDIA_START, protocol.MEDIA_STOP})
 
     def __init__(self, room: Room, config: ServerConfig) -> None:
         super().__init__(room)
@@ -57,14 +59,14 @@ class WsRelay(Transport):
         return {"mediaPeers": peers}
 
     def on_join(self, participant: Participant) -> None:
-        self.fanout.add_recipient(participant)
+        self.fanout.subscribe(participant)
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "media-start":
-            self.start_media(participant, message.get("mimeType"))
-        elif kind == "media-stop":
-            self.stop_media(participant, reason="stop")
+        if kind == protocol.MEDIA_START:
+            self.publish(participant, message.get("mimeType"))
+        elif kind == protocol.MEDIA_STOP:
+            self.unpublish(participant, reason="stop")
 
     def on_binary(self, participant: Participant, data: bytes) -> None:
         publication = self.fanout.publications.get(participant.id)
@@ -83,22 +85,23 @@ class WsRelay(Transport):
             )
 
     def on_leave(self, participant: Participant) -> None:
-        self.stop_media(participant, reason="left")
-        self.fanout.remove_participant(participant.id)
+        self.unpublish(participant, reason="left")
+        self.fanout.unsubscribe(participant.id)
 
     async def close(self) -> None:
         self.fanout.publications.clear()
 
     # --- media-start / media-stop -------------------------------------------------
 
-    def start_media(self, publisher: Participant, mime_type: object) -> Publication | None:
+    def publish(self, publisher: Participant, mime_type: object) -> Publication | None:
+        """`media-start`: (re)start the publisher's stream; everyone present subscribes."""
         if not valid_mime(mime_type):
             publisher.send(error(INVALID_MIME))
             return None
         assert isinstance(mime_type, str)
         # A restart replaces the stream: what is still queued of the old one is useless
         # to clients that are about to rebuild their MediaSource.
-        self.fanout.stop(publisher.id, discard=True)
+        self.fanout.unpublish(publisher.id, discard=True)
         config = self.config
         stream = PublisherStream(
             publisher.id,
@@ -106,16 +109,14 @@ class WsRelay(Transport):
             max_packet=config.ws_max_payload,
             cache_bytes=config.wsrelay.cache_bytes,
         )
-        self.room.broadcast(
-            {"type": "media-start", "peerId": publisher.id, "mimeType": mime_type},
-            exclude=publisher.id,
-        )
-        publication = self.fanout.start(publisher, stream, self.room.others(publisher.id))
+        self.room.broadcast(protocol.media_start(publisher.id, mime_type), exclude=publisher.id)
+        publication = self.fanout.publish(publisher, stream, self.room.others(publisher.id))
         eventlog.emit("media_start", id=publisher.id, mimeType=mime_type)
         return publication
 
-    def stop_media(self, publisher: Participant, reason: str) -> None:
-        if self.fanout.stop(publisher.id) is None:
+    def unpublish(self, publisher: Participant, reason: str) -> None:
+        """`media-stop` or leaving: end the stream and tell its subscribers."""
+        if self.fanout.unpublish(publisher.id) is None:
             return
-        self.room.broadcast({"type": "media-stop", "peerId": publisher.id}, exclude=publisher.id)
+        self.room.broadcast(protocol.media_stop(publisher.id), exclude=publisher.id)
         eventlog.emit("media_stop", id=publisher.id, reason=reason)

@@ -2,7 +2,7 @@
 
 A late joiner needs the initialization segment and then media from a sync
 point (a cluster whose first video frame is a keyframe). The stream keeps
-both as the very packets already sent to live recipients, so catching someone
+both as the very packets already sent to live subscribers, so catching someone
 up costs no copying: init packets, then the history since the latest sync
 cluster began. History is bounded; when it would grow past the bound it is
 dropped and late joiners wait for the next sync point instead.
@@ -25,10 +25,10 @@ class StreamError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """The packets of one piece, for live recipients.
+    """The packets of one piece, for live subscribers.
 
     `sync`: a sync point was reached with this batch; `history` now starts at
-    that cluster (and includes this batch), so waiting recipients can start.
+    that cluster (and includes this batch), so waiting subscribers can start.
     """
 
     packets: list[bytes]
@@ -57,7 +57,7 @@ class PublisherStream:
         self.header = packet_header(peer_id)
         self.max_packet = max_packet
         self.cache_bytes = cache_bytes
-        # Anything but WebM is passed through to live recipients only: it cannot be
+        # Anything but WebM is passed through to live subscribers only: it cannot be
         # cut at sync points, so late joiners wait for the publisher's next start.
         self.parser = WebmParser(max_element_bytes) if is_webm(mime_type) else None
         self.max_init_bytes = max_element_bytes
@@ -79,14 +79,11 @@ class PublisherStream:
         """Init segment then history: what a late joiner gets before live packets."""
         return [*self.init_packets, *(self.history or ())]
 
-    def catch_up_bytes(self) -> int:
-        return self.init_bytes + (self.history_bytes if self.history is not None else 0)
-
     def push(self, chunk: bytes) -> Iterator[Batch]:
-        """Add a chunk from the publisher; yield what live recipients get, piece by piece.
+        """Add a chunk from the publisher; yield what live subscribers get, piece by piece.
 
         Lazy on purpose: the caller delivers each batch before the next one is added
-        to the history, so a recipient caught up at a sync point gets the history
+        to the history, so a subscriber caught up at a sync point gets the history
         exactly up to that batch and the rest live, never twice.
         Raises StreamError (once; the stream then ignores everything).
         """

@@ -9,9 +9,9 @@ import pytest
 from roomtone.bot import messages
 from roomtone.bot.access import Access
 from roomtone.bot.backoff import CAP_SECONDS, Backoff
+from roomtone.bot.config import BotConfig
 from roomtone.bot.notifier import ServerError, parse_participants
 from roomtone.bot.state import PendingDeletion, StateStore
-from roomtone.config import BotConfig
 
 
 def test_backoff_grows_with_jitter_and_is_capped():

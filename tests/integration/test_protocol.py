@@ -1,4 +1,4 @@
-"""PROTOCOL.md over real sockets against the real server process: room, errors, keepalive,
+"""docs/PROTOCOL.md over real sockets against the real server process: room, errors, keepalive,
 limits, the webrtc signal relay, and shutdown. (WS media messages: test_ws_media.py.)
 """
 

@@ -1,4 +1,4 @@
-"""PROTOCOL.md's WS media section over real sockets: media-start/stop fields and errors,
+"""docs/PROTOCOL.md's ws mode section over real sockets: media-start/stop fields and errors,
 the binary framing, no echo, `mediaPeers` for late joiners, `media-stop` before
 `peer-left`. (Stream-structure behaviour — late joiners, stalled peers — is in
 test_wsrelay*.py.)

@@ -7,13 +7,14 @@ import sys
 
 import pytest
 
+from roomtone.bot.config import load_bot_config
 from roomtone.config import (
     ConfigError,
     load_server_config,
     parse_ice_servers,
     parse_port_range,
 )
-from tests.keys import public_pem
+from tests.keys import private_pem, public_pem
 
 
 def test_defaults_match_design_table():
@@ -132,3 +133,45 @@ def test_flags_override_env_and_help_lists_variables():
         timeout=30,
     )
     assert bad_flag.returncode == 2 and "PORT" in bad_flag.stderr
+
+
+# --- the bot's variables (roomtone/bot/config.py) -------------------------------------------
+
+
+def bot_env(tmp_path, **more: str) -> dict[str, str]:
+    key_file = tmp_path / "bot.key"
+    key_file.write_text(private_pem("bot"))
+    return {
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "PUBLIC_BASE_URL": "https://call.example/",
+        "BOT_JWT_PRIVATE_KEY_FILE": str(key_file),
+        **more,
+    }
+
+
+def test_bot_defaults_and_derived_values(tmp_path):
+    config = load_bot_config(bot_env(tmp_path, TELEGRAM_ADMIN_USERNAMES="@Boss, x"))
+    assert config.public_base_url == "https://call.example"
+    assert config.server_url == "https://call.example"  # BOT_SERVER_URL defaults to it
+    assert config.command == "/invite" and config.jwt_ttl_seconds == 300
+    assert config.notify_chats is None and config.admin_usernames == {"boss", "x"}
+    assert config.jwt_private_key is not None and config.enabled
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+        ({"PUBLIC_BASE_URL": "call.example"}, "PUBLIC_BASE_URL"),
+        ({"BOT_JWT_PRIVATE_KEY_FILE": ""}, "BOT_JWT_PRIVATE_KEY"),
+        ({"BOT_JWT_PRIVATE_KEY_FILE": "/nonexistent.key"}, "BOT_JWT_PRIVATE_KEY_FILE"),
+        ({"BOT_COMMAND": "/Invite me"}, "BOT_COMMAND"),
+        ({"TELEGRAM_ALLOWED_USERS": "12,abc"}, "TELEGRAM_ALLOWED_USERS"),
+        ({"BOT_JWT_TTL_SECONDS": "1"}, "BOT_JWT_TTL_SECONDS"),
+        ({"BOT_ENABLED": "perhaps"}, "BOT_ENABLED"),
+    ],
+)
+def test_bot_bad_values_name_the_variable(tmp_path, change, variable):
+    with pytest.raises(ConfigError) as caught:
+        load_bot_config(bot_env(tmp_path, **change))
+    assert caught.value.variable == variable

@@ -5,7 +5,6 @@ dispatches as documented."""
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import stat
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from roomtone import config
+from roomtone.bot.config import BotConfig
+from roomtone.variables import declared, find
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
@@ -71,7 +72,7 @@ def test_env_example_range_is_valid_and_used_everywhere():
 
 
 def test_http_port_exposed_published_and_checked():
-    port = config.SERVER_VARIABLES["PORT"][0]
+    port = find(config.ServerConfig, "PORT").default_text
     assert f"EXPOSE {port}/tcp" in DOCKERFILE
     assert f'"{port}:{port}/tcp"' in COMPOSE
     assert f'PORT: "{port}"' in COMPOSE
@@ -130,19 +131,26 @@ def test_web_stage_builds_into_the_package():
     assert (ROOT / "web" / "package-lock.json").exists()  # npm ci needs it
 
 
+def names(config_class: type) -> set[str]:
+    found = set()
+    for _, variable in declared(config_class):
+        found |= {variable.name, variable.file_name} - {""}
+    return found
+
+
 def test_env_example_lists_every_variable_with_its_default():
     listed = env_example()
-    for name, (default, _) in config.SERVER_VARIABLES.items():
+    for _, variable in declared(config.ServerConfig):
+        name = variable.name
         assert name in listed, f"{name} missing from .env.example"
         if name != "SFU_PORT_RANGE":  # the one value Docker needs fixed
+            default = variable.default_text
             assert listed[name] == default, f"{name}: {listed[name]!r} != default {default!r}"
-    bot_source = inspect.getsource(config.load_bot_config)
-    bot_names = set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', bot_source))
-    bot_names |= {f"{n}_FILE" for n in re.findall(r'parse_private_key\(env, "(\w+)"\)', bot_source)}
+    bot_names = names(BotConfig)
     assert {"TELEGRAM_BOT_TOKEN", "BOT_JWT_PRIVATE_KEY_FILE", "BOT_STATE_FILE"} <= bot_names
     missing = sorted(bot_names - set(listed))
     assert not missing, f"missing from .env.example: {missing}"
-    unknown = set(listed) - set(config.SERVER_VARIABLES) - bot_names
+    unknown = set(listed) - names(config.ServerConfig) - bot_names
     assert not unknown, f"not read by roomtone: {sorted(unknown)}"
 
 

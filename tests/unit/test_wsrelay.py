@@ -1,4 +1,8 @@
-"""The WS relay transport with real Outbox objects whose sockets are in-memory lists."""
+"""The WS relay transport with real Outbox objects whose sockets are in-memory lists.
+
+Participants join and leave through RoomLifecycle, the same owner of the order
+the socket session uses.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 import pytest
 
 from roomtone.config import ServerConfig, WsRelayConfig
+from roomtone.lifecycle import RoomLifecycle
 from roomtone.outbox import Outbox
 from roomtone.room import Participant, Room
 from roomtone.wsrelay import WsRelay
@@ -75,28 +80,24 @@ class FakeSocket:
 
 
 class Harness:
-    """A room, the relay, and participants joined in the order signaling.py uses."""
+    """A room, the relay, and participants that join and leave through RoomLifecycle."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.room = Room(10)
         self.relay = WsRelay(self.room, config)
+        self.lifecycle = RoomLifecycle(config, self.room, self.relay)
         self.sockets: dict[str, FakeSocket] = {}
 
     def join(self, name: str) -> Participant:
         socket = FakeSocket()
         outbox = Outbox(socket.send_text, socket.send_bytes, socket.close)
         outbox.start()
-        participant = self.room.add(name, outbox)
+        participant = self.lifecycle.join(name, outbox)
         self.sockets[participant.id] = socket
-        participant.send({"type": "welcome", **self.relay.welcome_fields(participant)})
-        self.room.broadcast({"type": "peer-joined", "peer": participant.public()}, participant.id)
-        self.relay.on_join(participant)
         return participant
 
     def leave(self, participant: Participant) -> None:
-        self.relay.on_leave(participant)
-        self.room.remove(participant.id)
-        self.room.broadcast({"type": "peer-left", "peerId": participant.id})
+        self.lifecycle.leave(participant)
 
     def sock(self, participant: Participant) -> FakeSocket:
         return self.sockets[participant.id]
@@ -324,8 +325,8 @@ async def test_stalled_recipient_skips_ahead_without_delaying_others(harness: Ha
         await asyncio.sleep(0)
     await settle()
     assert harness.sock(bob).media(alice.id) == data
-    assert harness.relay.fanout.skips >= 1
     # Once it reads again, it is back at the next sync point: a second pass of clusters.
+    # (That it skipped ahead at least once shows as its second media-start, below.)
     harness.sock(slow).resume()
     await settle()
     await harness.send_paced(alice, chunks_of(data[lay.init_end :], seed=4))
@@ -383,10 +384,13 @@ async def test_media_stop_and_leave(harness: Harness, capsys: pytest.CaptureFixt
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = [(e["event"], e["id"]) for e in events]
     assert kinds == [
+        ("joined", alice.id),
+        ("joined", bob.id),
         ("media_start", alice.id),
         ("media_stop", alice.id),
         ("media_start", alice.id),
         ("media_stop", alice.id),
+        ("left", alice.id),
     ]
 
 
@@ -394,7 +398,7 @@ async def test_recipient_leaving_is_forgotten(harness: Harness) -> None:
     alice, bob = harness.join("Alice"), harness.join("Bob")
     await harness.start(alice)
     harness.leave(bob)
-    assert harness.relay.fanout.publications[alice.id].subscribers == {}
+    assert harness.relay.fanout.publications[alice.id].subscriptions == {}
     await harness.relay.close()
     assert harness.relay.fanout.publications == {}
 

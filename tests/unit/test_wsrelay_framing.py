@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from roomtone.wsrelay.framing import (
-    PacketError,
-    build_packet,
-    packet_header,
-    parse_packet,
-    split_packets,
-)
+from roomtone.wsrelay.framing import PacketError, packet_header, parse_packet, split_packets
+
+
+def build_packet(peer_id: str, payload: bytes) -> bytes:
+    """One packet as the relay frames it (header built once, then the media)."""
+    return packet_header(peer_id) + payload
 
 
 def test_layout_and_round_trip() -> None:
