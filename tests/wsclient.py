@@ -10,7 +10,7 @@ import aiohttp
 
 
 class ProtocolClient:
-    """One WebSocket speaking PROTOCOL.md; keeps binary frames and control messages apart."""
+    """One WebSocket speaking docs/PROTOCOL.md; keeps binary frames and control messages apart."""
 
     def __init__(self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse):
         self.session = session

@@ -1,4 +1,4 @@
-// The `entropy` keepalive (PROTOCOL.md): 128–1024 random bytes, base64, every
+// The `entropy` keepalive (docs/PROTOCOL.md): 128–1024 random bytes, base64, every
 // 1.5–3.5 s, so idle proxies keep the socket and traffic does not reveal silence.
 
 export const ENTROPY_MIN_BYTES = 128;

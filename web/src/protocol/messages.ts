@@ -1,4 +1,4 @@
-// Messages of the Roomtone wire protocol (see PROTOCOL.md, the contract).
+// Messages of the Roomtone wire protocol (docs/PROTOCOL.md is the contract).
 // Server messages are parsed defensively: anything malformed yields null and is
 // ignored, so a newer server adding fields never breaks this client.
 

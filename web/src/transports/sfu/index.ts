@@ -1,4 +1,4 @@
-// `sfu` media mode (PROTOCOL.md, SFU section): one RTCPeerConnection to the
+// `sfu` media mode (docs/PROTOCOL.md, SFU section): one RTCPeerConnection to the
 // server peer `sfu`. We offer our microphone and camera after `welcome`; the
 // server then renegotiates whenever the forwarded tracks change, each offer
 // carrying `tracks` so every receiving mid maps to a participant. We are the
