@@ -23,12 +23,23 @@ WELCOME = "welcome"
 PEER_JOINED = "peer-joined"
 PEER_LEFT = "peer-left"
 ERROR = "error"
+MEDIA_KEYFRAME = "media-keyframe"
 
 #: what a client may send; other types are ignored (see signaling.py)
 CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL})
 #: what the server sends
 SERVER_TYPES = frozenset(
-    {WELCOME, PEER_JOINED, PEER_LEFT, ERROR, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL}
+    {
+        WELCOME,
+        PEER_JOINED,
+        PEER_LEFT,
+        ERROR,
+        ENTROPY,
+        MEDIA_START,
+        MEDIA_STOP,
+        MEDIA_KEYFRAME,
+        SIGNAL,
+    }
 )
 
 
@@ -101,6 +112,11 @@ def media_start(peer_id: str, mime_type: str) -> dict[str, Any]:
 
 def media_stop(peer_id: str) -> dict[str, Any]:
     return {"type": MEDIA_STOP, "peerId": peer_id}
+
+
+def media_keyframe() -> dict[str, Any]:
+    """To a ws publisher: someone waits for a keyframe of your stream (record anew)."""
+    return {"type": MEDIA_KEYFRAME}
 
 
 def signal(sender_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -189,6 +189,7 @@ class PeerSession:
         """setLocalDescription, binding ICE host candidates inside SFU_PORT_RANGE."""
         with adapter.ports_from(self.settings.ports) as scope:
             await state.pc.setLocalDescription(description)
+        adapter.pin_dtls_roles(state.pc)  # later answers (Firefox's) must not flip it
         if scope is not None and scope.exhausted:
             local = state.pc.localDescription.sdp
             if not any(kind == "host" for _, _, kind in sdptext.candidate_addresses(local)):

@@ -18,6 +18,7 @@ from roomtone.errors import INVALID_MIME, error
 from roomtone.room import Participant, Room
 from roomtone.transport import Transport
 from roomtone.wsrelay.fanout import Fanout, Publication
+from roomtone.wsrelay.keyframes import KeyframeRequests
 from roomtone.wsrelay.stream import PublisherStream, StreamError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class WsRelay(Transport):
         super().__init__(room)
         self.config = config
         self.fanout = Fanout(config.wsrelay.queue_bytes)
+        self.keyframes = KeyframeRequests()  # media-keyframe to sparse-keyframe publishers
 
     # --- Transport ---------------------------------------------------------------
 
@@ -60,6 +62,9 @@ class WsRelay(Transport):
 
     def on_join(self, participant: Participant) -> None:
         self.fanout.subscribe(participant)
+        for publication in self.fanout.publications.values():
+            if participant.id in publication.subscriptions:
+                self.keyframes.on_join(publication)
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -79,6 +84,7 @@ class WsRelay(Transport):
         try:
             for batch in stream.push(data):
                 deliver(publication, batch)
+            self.keyframes.on_media(publication)
         except StreamError as exc:
             log.warning(
                 "ignoring the media of %s until its next media-start: %s", participant.id, exc
@@ -116,6 +122,7 @@ class WsRelay(Transport):
 
     def unpublish(self, publisher: Participant, reason: str) -> None:
         """`media-stop` or leaving: end the stream and tell its subscribers."""
+        self.keyframes.forget(publisher.id)
         if self.fanout.unpublish(publisher.id) is None:
             return
         self.room.broadcast(protocol.media_stop(publisher.id), exclude=publisher.id)

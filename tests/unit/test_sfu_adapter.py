@@ -854,3 +854,23 @@ def test_the_adapter_table_is_complete() -> None:
         mangled = re.fullmatch(r"_(RTC\w+?)__(\w+)", value) if isinstance(value, str) else None
         if mangled:
             assert f"{mangled[1]}.__{mangled[2]}" in listed, f"names.{constant} not in the table"
+
+
+async def test_dtls_role_of_the_first_exchange_sticks() -> None:
+    """dtlsrole.py: a later `_set_role` (Firefox's `a=setup:active` on a new bundled
+    section) never changes the role the first exchange gave a transport."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        adapter.pin_dtls_roles(pc)  # nothing to guard yet
+        pc.addTransceiver("audio", direction="recvonly")
+        adapter.pin_dtls_roles(pc)
+        adapter.pin_dtls_roles(pc)  # idempotent
+        (transport,) = adapter.dtls_transports(pc)
+        assert adapter.dtls_role(transport) == "auto"
+        transport._set_role("client")  # the first exchange decides
+        transport._set_role("client")
+        transport._set_role("server")
+        assert adapter.dtls_role(transport) == "client"
+        assert adapter.ignored_role_changes(transport) == 1
+    finally:
+        await pc.close()

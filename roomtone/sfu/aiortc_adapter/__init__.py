@@ -70,6 +70,9 @@ StunProtocol.transport                    test_run_rtp_still_does_what_forwardin
 negotiation.py: create_offer
 RTCRtpTransceiver._codecs                 test_create_offer_keeps_negotiated_rtp_parameters
 RTCRtpTransceiver._headerExtensions       test_create_offer_keeps_negotiated_rtp_parameters
+dtlsrole.py: pin_dtls_roles, dtls_role, ignored_role_changes
+RTCDtlsTransport._role                    test_dtls_role_of_the_first_exchange_sticks
+RTCDtlsTransport._set_role                test_dtls_role_of_the_first_exchange_sticks
 sockets.py: ports_from
 Connection.get_component_candidates       test_host_candidates_bind_inside_the_port_range
 loop.create_datagram_endpoint             test_a_full_port_range_is_reported
@@ -83,6 +86,12 @@ av.CodecContext.create                    test_forbid_codecs_makes_every_factory
 """
 
 from roomtone.sfu.aiortc_adapter.codecs import FORBIDDEN_MARKER, CodecForbidden, forbid_codecs
+from roomtone.sfu.aiortc_adapter.dtlsrole import (
+    dtls_role,
+    dtls_transports,
+    ignored_role_changes,
+    pin_dtls_roles,
+)
 from roomtone.sfu.aiortc_adapter.names import TESTED_AIOICE, TESTED_AIORTC
 from roomtone.sfu.aiortc_adapter.negotiation import create_offer, parse_candidate
 from roomtone.sfu.aiortc_adapter.receiving import (
@@ -114,12 +123,16 @@ __all__ = [
     "PortScope",
     "PortSource",
     "create_offer",
+    "dtls_role",
+    "dtls_transports",
     "forbid_codecs",
+    "ignored_role_changes",
     "install_forwarding_sender",
     "install_packer",
     "ntp_now",
     "on_keyframe_request",
     "parse_candidate",
+    "pin_dtls_roles",
     "ports_from",
     "receive_synchronously",
     "send_pli",

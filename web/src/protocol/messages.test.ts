@@ -50,6 +50,7 @@ describe('parseServerMessage', () => {
       mimeType: 'video/webm',
     });
     expect(parseServerMessage('{"type":"media-stop","peerId":"b"}')).toEqual({ type: 'media-stop', peerId: 'b' });
+    expect(parseServerMessage('{"type":"media-keyframe"}')).toEqual({ type: 'media-keyframe' });
     expect(parseServerMessage('{"type":"entropy","bytes":3,"data":"AAAA"}')).toEqual({ type: 'entropy' });
   });
 

@@ -44,6 +44,8 @@ export type ServerMessage =
   | { type: 'entropy' }
   | { type: 'media-start'; peerId: string; mimeType: string }
   | { type: 'media-stop'; peerId: string }
+  // ws mode: someone waits for a keyframe of our stream (start a fresh recording).
+  | { type: 'media-keyframe' }
   | { type: 'signal'; from: string; data: SignalData };
 
 export type ClientMessage =
@@ -165,6 +167,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return { type: 'media-start', peerId: raw.peerId, mimeType: raw.mimeType };
     case 'media-stop':
       return nonEmptyString(raw.peerId) ? { type: 'media-stop', peerId: raw.peerId } : null;
+    case 'media-keyframe':
+      return { type: 'media-keyframe' };
     case 'signal': {
       const data = parseSignalData(raw.data);
       if (!nonEmptyString(raw.from) || data === null) return null;

@@ -36,6 +36,9 @@ export class WsTransport implements Transport {
       case 'peer-left':
         this.stopPlayer(message.peerId);
         break;
+      case 'media-keyframe':
+        this.publisher.requestKeyframe();
+        break;
       default:
         break;
     }
@@ -60,6 +63,7 @@ export class WsTransport implements Transport {
       publishing: this.publisher.mimeType,
       chunksSent: this.publisher.chunksSent,
       recorderRestarts: this.publisher.restarts,
+      keyframeRestarts: this.publisher.keyframeRestarts,
       orphanPackets: this.orphanPackets,
     };
   }

@@ -3,6 +3,7 @@
 
 import { playVideo } from '../playback';
 import { AppendQueue, type AppendFailure, type Bytes } from './appendQueue';
+import { pickMediaSource, type MediaSourceCtor, type MediaSourceEnv } from './mediaSource';
 import { findClusterStart, initSegmentOf } from './webm';
 
 /** Seek forward when playback is this far behind the newest buffered media. */
@@ -14,11 +15,8 @@ const TRIM_EVERY_S = 15;
 const LIVE_CHECK_MS = 400;
 const MIN_REBUILD_INTERVAL_MS = 2000;
 
-type MediaSourceCtor = typeof MediaSource;
-
 function mediaSourceCtor(): MediaSourceCtor | null {
-  const w = window as unknown as { MediaSource?: MediaSourceCtor; ManagedMediaSource?: MediaSourceCtor };
-  return w.MediaSource ?? w.ManagedMediaSource ?? null;
+  return pickMediaSource(window as unknown as MediaSourceEnv);
 }
 
 export interface PlayerHooks {

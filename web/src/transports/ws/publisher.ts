@@ -2,6 +2,8 @@
 // `media-start`. A chunk is never dropped (that would corrupt the WebM stream);
 // when the socket stays congested the recorder is restarted instead, and the
 // new stream begins with a new `media-start` once the backlog has drained.
+// `media-keyframe` from the server restarts it too: a new recording starts with
+// a keyframe, and Firefox's recorder ignores videoKeyFrameIntervalDuration.
 
 import type { TransportHost } from '../types';
 
@@ -13,6 +15,8 @@ export const HIGH_WATER_BYTES = 1024 * 1024;
 export const CONGESTION_RESTART_MS = 2500;
 /** …as soon as the backlog is below this. */
 export const LOW_WATER_BYTES = 64 * 1024;
+/** At most one keyframe restart this often (the server also rate-limits its requests). */
+export const KEYFRAME_RESTART_MIN_MS = 1000;
 
 const VIDEO_TYPES = [
   'video/webm;codecs=vp8,opus',
@@ -65,6 +69,8 @@ export class WsPublisher {
   private retry: ReturnType<typeof setTimeout> | null = null;
   mimeType: string | null = null;
   restarts = 0;
+  keyframeRestarts = 0;
+  private lastKeyframeRestart = -Infinity;
   chunksSent = 0;
 
   constructor(private readonly host: TransportHost) {}
@@ -84,6 +90,16 @@ export class WsPublisher {
     this.retry = null;
     this.stopRecorder();
     if (announce && this.mimeType) this.host.send({ type: 'media-stop' });
+  }
+
+  /** The server asks for a keyframe (a viewer waits for one): record anew. */
+  requestKeyframe(now = Date.now()): void {
+    if (this.stopped || this.draining || !this.recorder) return;
+    if (now - this.lastKeyframeRestart < KEYFRAME_RESTART_MIN_MS) return;
+    this.lastKeyframeRestart = now;
+    this.keyframeRestarts += 1;
+    this.stopRecorder();
+    this.startRecorder();
   }
 
   private startRecorder(): void {

@@ -5,7 +5,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../protocol/messages';
 import { PeerVideos } from '../peerVideos';
 import type { TransportHost } from '../types';
-import { CONGESTION_RESTART_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, TIMESLICE_MS, WsPublisher } from './publisher';
+import {
+  CONGESTION_RESTART_MS,
+  HIGH_WATER_BYTES,
+  KEYFRAME_RESTART_MIN_MS,
+  LOW_WATER_BYTES,
+  TIMESLICE_MS,
+  WsPublisher,
+} from './publisher';
 
 class FakeRecorder {
   static instances: FakeRecorder[] = [];
@@ -125,5 +132,31 @@ describe('WsPublisher', () => {
     expect(publisher.restarts).toBe(1);
     publisher.stop(false);
     expect(sent.at(-1)).toEqual({ binary: 'b1' });
+  });
+
+  it('records anew on media-keyframe (a fresh stream starts with a keyframe), not too often', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    first.emit('a1');
+    publisher.requestKeyframe(10_000);
+    publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS - 1); // too soon: ignored
+    expect(first.state).toBe('inactive');
+    expect(FakeRecorder.instances).toHaveLength(2);
+    first.emit('late'); // the old recording's last chunk stays out of the new stream
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent).toEqual([
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'a1' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    expect(publisher.keyframeRestarts).toBe(1);
+    publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS);
+    expect(FakeRecorder.instances).toHaveLength(3);
+    publisher.stop(false);
+    publisher.requestKeyframe(20_000); // stopped: nothing to restart
+    expect(FakeRecorder.instances).toHaveLength(3);
   });
 });
