@@ -7,10 +7,14 @@ pacer made, probes can be measured packet by packet, loss is counted per
 packet instead of per RTCP interval, and the acknowledged throughput is
 known, which is what a decrease must aim below. With REMB the receiver runs
 its own estimator and tells us a number every half second or so; we cannot
-probe it (no per-packet feedback), cannot tell a queue from a slow encoder,
-and the receiver's estimator (aiortc's, Chrome's old one) caps itself at
-1.5 × what it receives. Chrome negotiates TWCC; aiortc peers do not, so REMB
-stays as the fallback.
+measure a probe (no per-packet feedback), cannot tell a burst from
+congestion, and the receiver's estimator (aiortc's, Chrome's old one) never
+grows beyond 1.5 × what it receives and cuts to 0.85 × that on any burst.
+Chrome negotiates TWCC; aiortc peers do not, so REMB stays as the fallback:
+the target follows the REMB (capped by the RR loss bound) and, when the
+allocation is limited, padding fills the connection up to 90 % of it for
+two seconds at a time so the receiver's estimate has room to grow (8 %/s:
+tens of seconds to the top layer instead of a few).
 
 Inputs, all with `now` in seconds:
 - `on_sent` for every packet sent on the connection (audio too), with its
@@ -27,7 +31,18 @@ Modes: once any TWCC feedback arrived, the delay-based estimate is ours
 TWCC losses; a REMB, if one comes too, only caps it. Without TWCC the
 delay-based estimate is the REMB value and the loss bound counts RR losses;
 before either, it is the start bitrate. `target` is the minimum of the
-delay-based estimate and the loss bound, and is what the allocator splits.
+delay-based estimate and the loss bound, less a pushback while a standing
+queue (the smallest one-way delay of a feedback above its 10-second
+minimum) exceeds 100 ms, so a link that shrank under us drains in about a
+second; it is what the allocator splits.
+
+An SFU is application-limited most of the time (discrete layers under the
+estimate), so an overuse often comes from a burst (a keyframe, a layer
+switch) over an average the link carries. When the feedback shows the link
+delivered what we sent (acknowledged ≥ 90 % of the send rate over the same
+packets) and no queue stands, the delay-based estimate holds instead of
+dropping to 0.85 × an application-limited rate, which would pause a layer
+that fits. An overuse right after a probe is the probe's own queue.
 """
 
 from __future__ import annotations
@@ -52,12 +67,12 @@ REMB_VALID = 5.0  # a REMB caps a TWCC estimate this long
 STALL_TWCC = 1.0  # no TWCC feedback for this long while sending: the subscriber stalled
 STALL_OTHER = 4.0  # without TWCC, no REMB or RR for this long
 STALL_CUT = 0.8  # each half second of a stall takes this factor off the target
-PUSHBACK_QUEUE = 0.1  # seconds of standing queue tolerated before the target gives way...
-PUSHBACK_DRAIN = 1.0  # ...to drain the rest within about this long
-DELIVERED = 0.9  # acked/sent above this (with no standing queue), an overuse is a burst...
-TRANSIENT_QUEUE = 0.05  # ...and this much standing queue makes it congestion after all
+DELIVERED = 0.9  # acked/sent above this, and no standing queue: an overuse is a burst
+STANDING_QUEUE = 0.1  # seconds of standing queue that make it congestion, and...
+PUSHBACK_DRAIN = 1.0  # ...push the target down to drain the excess within about this long
 PROBE_MEMORY = 1.0  # seconds a probe result still explains an overuse
 _REFERENCE_WRAP = (1 << 24) * TICKS_PER_REFERENCE * TICK
+_UNREPORTED, _LOST, _RECEIVED = 0, 1, 2
 
 
 class BandwidthEstimator:
@@ -84,7 +99,7 @@ class BandwidthEstimator:
         self._controller = ProbeController(max_bitrate)
         self._evaluator = ProbeEvaluator()
         self._unwrapper = SequenceUnwrapper()
-        # unwrapped seq → [send time, size, probe cluster, acknowledged]
+        # unwrapped seq → [send time, size, probe cluster, _UNREPORTED/_LOST/_RECEIVED]
         self._history: OrderedDict[int, list] = OrderedDict()
         self._last_sent: float | None = None
         self._twcc_at: float | None = None
@@ -130,7 +145,7 @@ class BandwidthEstimator:
         """Hot path: one packet left on this connection (any kind)."""
         seq = self._unwrapper.unwrap(transport_seq & 0xFFFF)
         history = self._history
-        history[seq] = [now, size, probe_cluster, False]
+        history[seq] = [now, size, probe_cluster, _UNREPORTED]
         self._last_sent = now
         if probe_cluster is not None:
             self._evaluator.on_sent(probe_cluster, seq, size, now)
@@ -153,15 +168,18 @@ class BandwidthEstimator:
         for seq16, arrival in feedback.packets:
             seq = self._unwrapper.unwrap(seq16, advance=False)
             entry = self._history.get(seq)
-            if entry is None or entry[3]:
+            if entry is None or entry[3] == _RECEIVED:
                 continue  # unknown, too old, or acknowledged already
-            reported += 1
             highest = max(highest, seq)
-            sent.add(entry[0], entry[1])
+            if entry[3] == _UNREPORTED:
+                reported += 1
+                sent.add(entry[0], entry[1])
             if arrival is None:
-                lost += 1
+                if entry[3] == _UNREPORTED:
+                    lost += 1
+                    entry[3] = _LOST
                 continue
-            entry[3] = True
+            entry[3] = _RECEIVED  # (a packet reported lost may still turn up: late, not lost)
             send, size, cluster = entry[0], entry[1], entry[2]
             arrival += offset
             delay.on_packet(send, arrival, size)
@@ -203,7 +221,7 @@ class BandwidthEstimator:
                 acked_rate is not None
                 and sent_rate is not None
                 and acked_rate >= DELIVERED * sent_rate
-                and self._queue.delay < TRANSIENT_QUEUE
+                and self._queue.delay < STANDING_QUEUE
             )
             self._aimd.update(self.usage, acked_rate, now, transient)
         self._update_target()
@@ -312,7 +330,7 @@ class BandwidthEstimator:
                 target = min(target, self._remb)
         if self._loss.bound is not None:
             target = min(target, self._loss.bound)
-        backlog = self._queue.delay - PUSHBACK_QUEUE
+        backlog = self._queue.delay - STANDING_QUEUE
         if backlog > 0 and self.acked_bitrate is not None:
             # A standing queue (the link shrank under us): send less than it carries
             # until it drains, or audio waits behind it for seconds.

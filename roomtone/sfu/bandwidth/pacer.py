@@ -2,11 +2,14 @@
 
 A keyframe or a layer switch puts tens of packets on the wire at once; on a
 slow link they queue at the bottleneck and every packet behind them, audio
-included, waits. The pacer spreads video at PACING_FACTOR × the target (so
-it never holds the allocation back, only flattens its bursts): a bucket of
-credit refills at that rate and holds at most BURST seconds of it, a packet
-goes out while credit is positive. Audio never comes here; it goes out on
-arrival.
+included, waits. The pacer spreads video at PACING_FACTOR × the target: a
+bucket of credit refills at that rate and holds at most BURST seconds of it,
+a packet goes out while credit is positive. Audio never comes here; it goes
+out on arrival. The factor is 1.5, not libwebrtc's 2.5: an encoder's output
+averages its target, but an SFU's allocation already sits just below ours,
+so the pacer only has bursts to flatten, and at 2.5 × a keyframe still
+queued at the bottleneck long enough for the delay detector to call it
+overuse (the simulation showed layers flapping on every switch).
 
 Cheap per packet: with credit and an empty queue, `enqueue` sends at once
 (no timer, no allocation); otherwise packets wait in order and one timer

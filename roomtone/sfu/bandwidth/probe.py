@@ -6,9 +6,12 @@ allows, and the estimate may only grow to 1.5 × what gets acknowledged
 top layer. So when the allocation is limited by the estimate, the pacer
 sends a short cluster (~40 ms, at least 5 packets) at a multiple of the
 estimate, media first and padding for the rest, and the feedback on those
-packets says what got through: the rate the receiver saw them arrive at
-(never more than the rate they were sent at). If that is above the estimate
-and the delay detector saw no overuse, the estimate jumps there.
+packets says what got through. If everything arrived as fast as it was
+sent and the delay detector saw no overuse, the estimate jumps to that
+rate. If it arrived slower (the probe saturated the link), the arrival
+rate is the link's capacity: the estimate goes to just below it, and no
+increase goes beyond it for a while; the overuse the probe itself caused
+does not count as congestion (estimator.py).
 
 `ProbeController` decides when: exponential probing at the start (3× and
 6× the start estimate, then 2× whatever a successful probe reached, up to
