@@ -86,7 +86,9 @@ def test_a_layer_that_stops_arriving_is_left_at_once() -> None:
     allocator = Allocator()
     allocator.allocate(3_000_000, lines("a"), 0.0)
     assert allocator.allocate(3_000_000, lines("a", layers=(Q, H, None)), 1.0).layers == {"a": 1}
-    assert allocator.allocate(3_000_000, lines("a", layers=(None, None, None)), 2.0).layers == {
+    assert allocator.allocate(3_000_000, lines("a", layers=(Q, None, F)), 2.0).layers == {"a": 0}
+    assert allocator.allocate(3_000_000, lines("a", layers=(None, None, F)), 3.0).layers == {"a": 2}
+    assert allocator.allocate(3_000_000, lines("a", layers=(None, None, None)), 4.0).layers == {
         "a": None
     }
 

@@ -96,10 +96,13 @@ class Allocator:
 
     def allocate(self, budget: float, lines: Sequence[Line], now: float) -> Allocation:
         rates = [list(line.bitrates) for line in lines]
+        publications = {line.publication for line in lines}
+        known = {key: rate for key, rate in self._known.items() if key[0] in publications}
         for line, layer_rates in zip(lines, rates, strict=True):
             for index, rate in enumerate(layer_rates):
                 if rate is not None:
-                    self._known[(line.publication, index)] = rate
+                    known[(line.publication, index)] = rate
+        self._known = known
         fit = fit_layers(budget, rates)
         fit_up = _cap(fit_layers(budget / self.up_margin, rates), fit)
         fit_resume = _cap(fit_layers(budget / self.resume_margin, rates), fit)
@@ -132,8 +135,15 @@ class Allocator:
     ) -> None:
         layer = state.layer
         if layer is not None and (layer >= len(rates) or rates[layer] is None):
-            layer = None if fit is None else min(fit, layer)  # its layer stopped arriving
-            state.layer, state.since = layer, None
+            # Its layer stopped arriving (the publisher dropped it): the best one below,
+            # else the next one up, never beyond what fits.
+            below = [i for i in range(min(layer, len(rates))) if rates[i] is not None]
+            candidate = below[-1] if below else _next_layer(rates, layer)
+            if fit is None or candidate is None:
+                state.layer = None
+            else:
+                state.layer = min(candidate, fit)
+            state.since = None
             return
         if layer is None:
             if fit_resume is None:
