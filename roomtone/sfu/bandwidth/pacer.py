@@ -20,9 +20,14 @@ with a hole cannot be decoded; late video is worth less than fresh video).
 
 Probes (probe.py): `probe(cluster)` sends at the cluster's rate until it has
 sent its bytes and packets: queued video first, then padding asked from
-`send_padding(size, cluster_id) -> bytes sent` (0 ends the probe). While a
-probe's packet is being sent, `probe_cluster` holds its id, so the send
-callbacks can tag it for the estimator.
+`send_padding(size, cluster_id) -> bytes sent` (0 ends the probe; fewer
+bytes than asked is fine: padding-only RTP packets carry at most 255, an
+RTX copy of a recent packet carries more). While a probe's packet is being
+sent, `probe_cluster` holds its id, so the send callbacks can tag it for
+the estimator. Padding is not optional in practice: without it a probe is
+only the few packets that happened to be queued and measures nothing, and
+a limited subscriber stays where 1.5 × its acknowledged rate allows (in the
+simulation: one of two videos paused on any link, 20 Mbit/s included).
 
 Scheduling goes through `schedule(delay, callback) -> handle with cancel()`
 (`loop.call_later` in the server, a simulated clock in tests) and time
