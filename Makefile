@@ -43,12 +43,14 @@ test-web:
 	@true
 endif
 
-# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`.
+# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`, and
+# the network-conditions harness (tests/netshape.py) its `tc` and nftables' `nft`.
 # Install them when we can (root with apt), else say which packages are missing.
 browser:
 	@missing=""; \
 	command -v $(CHROMIUM) >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$$missing nftables"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
