@@ -15,7 +15,8 @@ participant over the same window inside its page (tests/e2e/mediaprobe.py).
 
 Runs itself inside tests/isolated.sh (it shapes that namespace's loopback).
 Results: bench/out/weaklink.json and bench/out/weaklink.md; `--docs` also puts
-the section "Weak link" into docs/BENCHMARKS.md.
+the section "Weak link" into docs/BENCHMARKS.md; `--merge` re-measures only
+`--modes` and keeps the other modes' results from the last run.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from tests.serverproc import running_server  # noqa: E402
 OUT = ROOT / "bench" / "out"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+MODE_ORDER = ["sfu", "webrtc", "ws"]
 
 
 def machine_busy() -> tuple[float, float]:
@@ -109,6 +111,8 @@ class Run:
             "machine_busy_cores": round((busy1 - busy0) / (total1 - total0) * os.cpu_count(), 2)
             if total1 > total0
             else None,
+            "load_1min": os.getloadavg()[0],
+            "measured_at": time.strftime("%Y-%m-%d %H:%M"),
         }
         print(progress(result), flush=True)
         return result
@@ -180,6 +184,9 @@ def main() -> int:
     parser.add_argument("--uplink-modes", default="sfu,webrtc,ws", help="modes with an uplink case")
     parser.add_argument("--uplink-rate", type=float, default=300.0, help="C's uplink, kbit/s")
     parser.add_argument("--docs", action="store_true", help="write docs/BENCHMARKS.md's section")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other modes' results of the last run"
+    )
     args = parser.parse_args()
     if not in_isolated_namespace():
         # Shaping lo is only safe in a private namespace: run again inside one.
@@ -202,9 +209,13 @@ def main() -> int:
             finally:
                 browser.close()
     meta = {
-        "args": {k: v for k, v in vars(args).items() if k != "docs"},
+        "args": {k: v for k, v in vars(args).items() if k not in ("docs", "merge")},
         "machine": f"{os.cpu_count()} CPU, Linux {platform.release()}, Chromium {version}",
     }
+    if args.merge and (OUT / "weaklink.json").is_file():
+        kept = json.loads((OUT / "weaklink.json").read_text())["results"]
+        results = [r for r in kept if r["mode"] not in args.modes] + results
+        results.sort(key=lambda r: MODE_ORDER.index(r["mode"]))  # stable: steps stay in order
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "weaklink.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     markdown = table(results)

@@ -41,7 +41,7 @@ def downlink_row(r: dict[str, Any]) -> str:
         _pair([f"{g['width']}x{g['height']}" if g else "-" for g in a_b]),
         _pair([_fps(views["A"].get("B")), _fps(views["A"].get("C"))]),
         _pair([_fps(views["B"].get("A")), _fps(views["B"].get("C"))]),
-        "-" if r["machine_busy_cores"] is None else f"{r['machine_busy_cores']:.1f}",
+        "-" if r.get("load_1min") is None else f"{r['load_1min']:.1f}",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -69,7 +69,7 @@ def uplink_row(r: dict[str, Any]) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| mode | C's downlink | C sees A / B (fps) | frozen | audio concealed | resolution "
-        "| A sees B / C (fps) | B sees A / C (fps) | CPU busy (cores) |",
+        "| A sees B / C (fps) | B sees A / C (fps) | load |",
         "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     lines += [downlink_row(r) for r in results if r["case"] != "uplink"]
@@ -112,8 +112,9 @@ def section(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             "  MediaSource, so: time the playback clock stood still plus media skipped to",
             "  catch up with the live edge, over wall time.",
             "- **resolution**: the most common size of the video C received.",
-            "- **CPU busy**: the whole machine (browsers, server, anything else) during the",
-            "  window, in cores.",
+            "- **load**: the machine's 1-minute load average at the end of the window",
+            "  (2 cores; the JSON also has the CPU busy time): above ~3 the browsers",
+            "  compete for CPU and frame rates drop for reasons other than the network.",
             "",
             table(results),
         ]

@@ -61,6 +61,10 @@ class RemoteMedia:
     audio_concealed: float | None  # share of audio invented (webrtc, sfu) or lost (ws)
     kbit_per_s: float | None
     samples: int
+    # ws only, the two parts of audio_concealed: shares of wall time stalled, and of
+    # media skipped by live-edge seeks.
+    stalled: float | None = None
+    skipped: float | None = None
 
     @property
     def resolution(self) -> str:
@@ -126,8 +130,10 @@ def report(
     seconds = (end["t"] - start["t"]) / 1000
     series = [{"t": start["t"], "videos": start["videos"]}, *samples]
     series.append({"t": end["t"], "videos": end["videos"]})
-    remote = {
-        peer: RemoteMedia(
+    remote = {}
+    for peer in end["videos"]:
+        gaps = playback_gaps(series, peer) if mode == "ws" else None
+        remote[peer] = RemoteMedia(
             peer=peer,
             fps=frame_rate(series, peer, "painted"),
             decoded_fps=frame_rate(series, peer, "decoded"),
@@ -135,13 +141,15 @@ def report(
             width=resolution(series, peer)[0],
             height=resolution(series, peer)[1],
             audio_concealed=(
-                playback_gaps(series, peer) if mode == "ws" else concealed(start, end, peer)
+                (min(1.0, gaps.stalled + gaps.skipped) if gaps else None)
+                if mode == "ws"
+                else concealed(start, end, peer)
             ),
             kbit_per_s=received_kbit(mode, start, end, peer, seconds),
             samples=len(series) - 1,
+            stalled=gaps.stalled if gaps else None,
+            skipped=gaps.skipped if gaps else None,
         )
-        for peer in end["videos"]
-    }
     return MediaReport(
         self_id=end["selfId"], seconds=seconds, remote=remote, sent_video=sent(start, end, seconds)
     )
@@ -187,8 +195,14 @@ def resolution(series: Sequence[Sample], peer: str) -> tuple[int, int]:
     return sizes.most_common(1)[0][0] if sizes else (0, 0)
 
 
-def playback_gaps(series: Sequence[Sample], peer: str) -> float | None:
-    """ws: (stalled wall time + media skipped by live-edge seeks) / wall time."""
+@dataclass(frozen=True)
+class PlaybackGaps:
+    stalled: float  # share of wall time in which the playback clock stood still
+    skipped: float  # media time jumped over by live-edge seeks, per wall time
+
+
+def playback_gaps(series: Sequence[Sample], peer: str) -> PlaybackGaps | None:
+    """ws: how much of the wall time was not heard, from the element's playback clock."""
     wall = played = skipped = 0.0
     for a, b in pairwise(series):
         va, vb = a["videos"].get(peer), b["videos"].get(peer)
@@ -204,7 +218,7 @@ def playback_gaps(series: Sequence[Sample], peer: str) -> float | None:
             played += advance
     if wall <= 0:
         return None
-    return min(1.0, max(0.0, (wall - played + skipped) / wall))
+    return PlaybackGaps(stalled=max(0.0, (wall - played) / wall), skipped=skipped / wall)
 
 
 def _tracks(snapshot: dict[str, Any], peer: str) -> set[str]:

@@ -38,11 +38,18 @@ def test_a_missing_tile_counts_as_frozen() -> None:
 
 def test_ws_playback_gaps_count_stalls_and_skipped_media() -> None:
     steady = [sample(i * 500, i, time_s=i * 0.5) for i in range(5)]
-    assert playback_gaps(steady, PEER) == pytest.approx(0.0)
+    gaps = playback_gaps(steady, PEER)
+    assert gaps is not None
+    assert gaps.stalled == pytest.approx(0.0) and gaps.skipped == pytest.approx(0.0)
     # 0.5 s stalled, then a jump of 1.5 s media in a 0.5 s step (1 s never heard).
     times = [0.0, 0.5, 0.5, 2.0, 2.5]
     jumpy = [sample(i * 500, i, time_s=t) for i, t in enumerate(times)]
-    assert playback_gaps(jumpy, PEER) == pytest.approx((0.5 + 1.0) / 2.0)
+    gaps = playback_gaps(jumpy, PEER)
+    assert gaps is not None
+    assert gaps.stalled == pytest.approx(0.25) and gaps.skipped == pytest.approx(0.5)
+    no_rtc = {"rtc": {"inbound": [], "outbound": []}, "debug": None, "selfId": "me"}
+    got = report("ws", {**jumpy[0], **no_rtc}, {**jumpy[-1], **no_rtc}, jumpy[1:-1])
+    assert got.remote[PEER].audio_concealed == pytest.approx(0.75)
 
 
 def rtc(concealed: int, total: int, received: int) -> dict[str, Any]:
