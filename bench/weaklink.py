@@ -16,7 +16,8 @@ participant over the same window inside its page (tests/e2e/mediaprobe.py).
 Runs itself inside tests/isolated.sh (it shapes that namespace's loopback).
 Results: bench/out/weaklink.json and bench/out/weaklink.md; `--docs` also puts
 the section "Weak link" into docs/BENCHMARKS.md; `--merge` re-measures only
-`--modes` and keeps the other modes' results from the last run.
+`--modes` and keeps the other modes' results from the last run; `--report-only`
+rewrites the tables (and with `--docs` the section) from the last run.
 """
 
 from __future__ import annotations
@@ -187,7 +188,12 @@ def main() -> int:
     parser.add_argument(
         "--merge", action="store_true", help="keep the other modes' results of the last run"
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="only rewrite the tables from the last run"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        return report(json.loads((OUT / "weaklink.json").read_text()), args.docs)
     if not in_isolated_namespace():
         # Shaping lo is only safe in a private namespace: run again inside one.
         isolated = str(ROOT / "tests" / "isolated.sh")
@@ -217,12 +223,17 @@ def main() -> int:
         results = [r for r in kept if r["mode"] not in args.modes] + results
         results.sort(key=lambda r: MODE_ORDER.index(r["mode"]))  # stable: steps stay in order
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "weaklink.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    markdown = table(results)
+    run = {"meta": meta, "results": results}
+    (OUT / "weaklink.json").write_text(json.dumps(run, indent=2))
+    return report(run, args.docs)
+
+
+def report(run: dict[str, Any], docs: bool) -> int:
+    markdown = table(run["results"])
     (OUT / "weaklink.md").write_text(markdown + "\n")
     print(markdown)
-    if args.docs:
-        replace_section(DOC, "## Weak link", section(results, meta))
+    if docs:
+        replace_section(DOC, "## Weak link", section(run["results"], run["meta"]))
     return 0
 
 
