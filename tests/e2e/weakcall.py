@@ -142,6 +142,49 @@ def weak_call(
         yield call, net
 
 
+@dataclass(frozen=True)
+class MediaLimits:
+    """What "moving video and whole audio" means for one viewer and sender."""
+
+    min_fps: float  # frames decoded per second (what the network delivered)
+    max_frozen: float  # share of 0.5 s samples without a newly painted frame
+    max_concealed: float  # share of the sender's audio concealed (ws: playback gaps)
+
+
+def shortfalls(
+    report: CallReport, viewer: str, limits: MediaLimits, senders: tuple[str, ...] = NAMES
+) -> list[str]:
+    """How what `viewer` got from `senders` fell short of `limits` (empty: it did not)."""
+    problems = []
+    for sender in senders:
+        if sender == viewer:
+            continue
+        got = report.got(viewer, sender)
+        if got is None:
+            problems.append(f"{viewer} has no tile for {sender}")
+            continue
+        if got.decoded_fps < limits.min_fps:
+            problems.append(f"{viewer} decodes {sender} at {got.decoded_fps:.1f} fps")
+        if got.frozen > limits.max_frozen:
+            problems.append(f"{viewer} sees {sender} frozen in {got.frozen:.0%} of samples")
+        audio = got.audio_concealed
+        if audio is None or audio > limits.max_concealed:
+            shown = "no audio" if audio is None else f"{audio:.1%} concealed"
+            problems.append(f"{viewer} hears {sender} with {shown}")
+    return problems
+
+
+def busy_machine(report: CallReport, limits: MediaLimits) -> str | None:
+    """Why this window cannot judge C's link: A and B fell short of `limits` with each other.
+
+    Meaningful only where A and B's media to each other cannot depend on C (the
+    `webrtc` mesh: a direct, unshaped link); through a server under test, use
+    `expect_untouched` instead, since there a shortfall is a finding, not noise.
+    """
+    problems = shortfalls(report, "A", limits, ("B",)) + shortfalls(report, "B", limits, ("A",))
+    return "; ".join(problems) or None
+
+
 def weak_downlink(
     call: ThreeWayCall,
     net: LoopbackShaper,
@@ -149,41 +192,31 @@ def weak_downlink(
     *,
     settle_s: float = 8.0,
     seconds: float = 10.0,
+    control: MediaLimits | None = None,
+    attempts: int = 3,
 ) -> CallReport:
-    """Cut C's downlink to `conditions`, let everyone adapt, then measure everyone."""
+    """Cut C's downlink to `conditions`, let everyone adapt, then measure everyone.
+
+    With `control`, a window in which the machine was too busy (`busy_machine`) is
+    measured again, up to `attempts` windows; the last one is returned.
+    """
     net.limit(call.weak_link(), Direction.DOWN, conditions)
     time.sleep(settle_s)
-    return call.measure(seconds)
+    report = call.measure(seconds)
+    for _ in range(attempts - 1):
+        if control is None or busy_machine(report, control) is None:
+            break
+        report = call.measure(seconds)
+    return report
 
 
-def expect_media(
-    report: CallReport,
-    viewer: str,
-    *,
-    min_fps: float,
-    max_frozen: float,
-    max_concealed: float,
-) -> None:
+def expect_media(report: CallReport, viewer: str, limits: MediaLimits) -> None:
     """`viewer` got moving video and sound from both others; otherwise fail with the figures.
 
-    The frame rate checked is frames decoded (what the network delivered): on a busy
-    machine a headless compositor may paint fewer; `max_frozen` is about painting.
+    The frame rate checked is frames decoded: on a busy machine a headless
+    compositor may paint fewer than it decodes; `max_frozen` is about painting.
     """
-    problems = []
-    for sender in NAMES:
-        if sender == viewer:
-            continue
-        got = report.got(viewer, sender)
-        if got is None:
-            problems.append(f"{viewer} has no tile for {sender}")
-            continue
-        if got.decoded_fps < min_fps:
-            problems.append(f"{viewer} decodes {sender} at {got.decoded_fps:.1f} fps < {min_fps}")
-        if got.frozen > max_frozen:
-            problems.append(f"{viewer} sees {sender} frozen in {got.frozen:.0%} > {max_frozen:.0%}")
-        audio = got.audio_concealed
-        if audio is None or audio > max_concealed:
-            problems.append(f"{viewer} hears {sender} with {audio} concealed > {max_concealed:.0%}")
+    problems = shortfalls(report, viewer, limits)
     assert not problems, "; ".join(problems) + "\n" + report.describe()
 
 
