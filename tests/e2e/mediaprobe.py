@@ -133,18 +133,19 @@ def report(
     remote = {}
     for peer in end["videos"]:
         gaps = playback_gaps(series, peer) if mode == "ws" else None
+        if mode == "ws":
+            audio = min(1.0, gaps.stalled + gaps.skipped) if gaps else None
+        else:
+            audio = concealed(start, end, peer)
+        width, height = resolution(series, peer)
         remote[peer] = RemoteMedia(
             peer=peer,
             fps=frame_rate(series, peer, "painted"),
             decoded_fps=frame_rate(series, peer, "decoded"),
             frozen=frozen_share(series, peer),
-            width=resolution(series, peer)[0],
-            height=resolution(series, peer)[1],
-            audio_concealed=(
-                (min(1.0, gaps.stalled + gaps.skipped) if gaps else None)
-                if mode == "ws"
-                else concealed(start, end, peer)
-            ),
+            width=width,
+            height=height,
+            audio_concealed=audio,
             kbit_per_s=received_kbit(mode, start, end, peer, seconds),
             samples=len(series) - 1,
             stalled=gaps.stalled if gaps else None,
