@@ -43,9 +43,14 @@ test-web:
 	@true
 endif
 
+<<<<<<< HEAD
 # Browser tests drive Debian's Chromium and Firefox ESR (the latter through
 # tests/e2e/firefox/, puppeteer-core, which downloads no browser), with a
 # PulseAudio null sink for Firefox's WebAudio; tests/isolated.sh needs iproute2.
+=======
+# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`, and
+# the network-conditions harness (tests/netshape.py) its `tc` and nftables' `nft`.
+>>>>>>> netlab
 # Install them when we can (root with apt), else say which packages are missing.
 FIREFOX_BRIDGE := tests/e2e/firefox/node_modules/.installed
 
@@ -61,6 +66,7 @@ browser-packages:
 	command -v firefox-esr >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
 	command -v pulseaudio >/dev/null 2>&1 || missing="$$missing pulseaudio"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$$missing nftables"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
