@@ -43,14 +43,10 @@ test-web:
 	@true
 endif
 
-<<<<<<< HEAD
 # Browser tests drive Debian's Chromium and Firefox ESR (the latter through
 # tests/e2e/firefox/, puppeteer-core, which downloads no browser), with a
-# PulseAudio null sink for Firefox's WebAudio; tests/isolated.sh needs iproute2.
-=======
-# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`, and
-# the network-conditions harness (tests/netshape.py) its `tc` and nftables' `nft`.
->>>>>>> netlab
+# PulseAudio null sink for Firefox's WebAudio; tests/isolated.sh needs iproute2's
+# `ip`, and the network-conditions harness (tests/netshape.py) its `tc` and nftables' `nft`.
 # Install them when we can (root with apt), else say which packages are missing.
 FIREFOX_BRIDGE := tests/e2e/firefox/node_modules/.installed
 
