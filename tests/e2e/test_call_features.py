@@ -43,6 +43,8 @@ REFUSE_CAMERA = """
 """
 
 TILE = '[data-testid="remote-tile"][data-peer-id="{}"]'
+# Waits for something media-driven (a camera opening, a level, a picture) on a busy box.
+MEDIA_MS = 20_000
 
 # A <video>'s picture, frame count and time, and its element's decoded audio.
 VIDEO_JS = """
@@ -115,9 +117,11 @@ def join_with_another_camera(page: Page, url: str, name: str) -> Participant:
     """The join screen: preview and level meter live, pick another camera, join."""
     page.goto(url)
     plays(page, '[data-testid="preview-video"]', what=f"{name}'s camera preview")
-    expect(page.get_by_test_id("mic-level")).to_have_attribute("data-active", "true")
+    expect(page.get_by_test_id("mic-level")).to_have_attribute(
+        "data-active", "true", timeout=MEDIA_MS
+    )
     cameras = page.get_by_test_id("camera-select").locator("option")
-    expect(cameras).to_have_count(3)
+    expect(cameras).to_have_count(3, timeout=MEDIA_MS)
     page.get_by_test_id("camera-select").select_option(label="fake_device_2")
     wait_until(
         "the preview to show the other camera",
@@ -155,7 +159,7 @@ def test_devices_state_speaking_quality_and_screen_sharing(
     carol_page = refused.new_page()
     carol_page.goto(server.url)
     expect(carol_page.get_by_test_id("media-notice")).to_have_attribute(
-        "data-notice", "camera-denied"
+        "data-notice", "camera-denied", timeout=MEDIA_MS
     )
     carol_page.get_by_test_id("join-name").fill("Carol")
     carol_page.get_by_test_id("join-button").click()
@@ -173,7 +177,7 @@ def test_devices_state_speaking_quality_and_screen_sharing(
                 plays(viewer.page, f"{TILE.format(pid)} video", what=f"{viewer.name} sees {pid}")
     for viewer in (alice, bob):
         tile = viewer.page.locator(TILE.format(c_id))
-        expect(tile).to_have_attribute("data-camera", "off")
+        expect(tile).to_have_attribute("data-camera", "off", timeout=MEDIA_MS)
         hears(viewer, c_id, mode, f"{viewer.name} to hear Carol (no camera)")
 
     # Everyone's fake microphone beeps: everyone is highlighted as speaking on the
@@ -181,7 +185,7 @@ def test_devices_state_speaking_quality_and_screen_sharing(
     for viewer_id, viewer in everyone.items():
         for pid in everyone.keys() - {viewer_id}:
             tile = viewer.page.locator(TILE.format(pid))
-            expect(tile).to_have_attribute("data-speaking", "true")
+            expect(tile).to_have_attribute("data-speaking", "true", timeout=MEDIA_MS)
             expect(tile.get_by_test_id("quality")).to_have_attribute(
                 "data-quality", "good", timeout=20_000
             )
@@ -191,11 +195,13 @@ def test_devices_state_speaking_quality_and_screen_sharing(
     carol.page.get_by_test_id("mute-button").click()
     for viewer, talker in ((alice, b_id), (bob, a_id)):
         tile = viewer.page.locator(TILE.format(c_id))
-        expect(tile).to_have_attribute("data-mic", "off", timeout=5_000)
+        expect(tile).to_have_attribute("data-mic", "off", timeout=10_000)
         expect(tile.get_by_test_id("mic-off")).to_be_visible()
         print(f"{mode}: Carol muted -> {viewer.name}: {time.monotonic() - clicked:.2f} s")
         expect(tile).to_have_attribute("data-speaking", "false")
-        expect(viewer.page.locator(TILE.format(talker))).to_have_attribute("data-speaking", "true")
+        expect(viewer.page.locator(TILE.format(talker))).to_have_attribute(
+            "data-speaking", "true", timeout=MEDIA_MS
+        )
 
     # Bob switches camera mid-call: no rejoin, and his tile keeps playing for the others.
     bob.page.get_by_test_id("devices-button").click()
@@ -223,7 +229,7 @@ def test_devices_state_speaking_quality_and_screen_sharing(
     # the 240 lines the cameras capture here (conftest.py), so it is not her camera (the
     # screen's encoder keeps its resolution: its content hint is "detail").
     alice.page.get_by_test_id("screen-button").click()
-    expect(alice.page.get_by_test_id("sharing-banner")).to_be_visible()
+    expect(alice.page.get_by_test_id("sharing-banner")).to_be_visible(timeout=MEDIA_MS)
     screen = f'figure[data-screen="true"][data-peer-id="{a_id}"] video'
     for viewer in (bob, carol):
         shown = plays(viewer.page, screen, what=f"{viewer.name} sees Alice's screen")
@@ -235,10 +241,12 @@ def test_devices_state_speaking_quality_and_screen_sharing(
         assert box and box["width"] > 600, shown
     # One screen at a time.
     bob.page.get_by_test_id("screen-button").click()
-    expect(bob.page.get_by_test_id("media-notice")).to_have_attribute("data-notice", "screen-taken")
+    expect(bob.page.get_by_test_id("media-notice")).to_have_attribute(
+        "data-notice", "screen-taken", timeout=MEDIA_MS
+    )
     # Alice stops from the browser's own "Stop sharing" bar.
     alice.page.evaluate(END_TRACK_JS, "screen")
-    expect(alice.page.get_by_test_id("sharing-banner")).to_have_count(0)
+    expect(alice.page.get_by_test_id("sharing-banner")).to_have_count(0, timeout=MEDIA_MS)
     for viewer in (bob, carol):
-        expect(viewer.page.locator('figure[data-screen="true"]')).to_have_count(0, timeout=10_000)
+        expect(viewer.page.locator('figure[data-screen="true"]')).to_have_count(0, timeout=MEDIA_MS)
         plays(viewer.page, f"{TILE.format(a_id)} video", what=f"{viewer.name} sees Alice's camera")

@@ -9,7 +9,7 @@ describe('connection quality', () => {
   it('classifies loss and round-trip time', () => {
     expect(classifyLink(0, 50)).toBe('good');
     expect(classifyLink(0.05, 50)).toBe('fair');
-    expect(classifyLink(0, 500)).toBe('fair');
+    expect(classifyLink(0, 600)).toBe('fair');
     expect(classifyLink(0.2, 50)).toBe('poor');
     expect(classifyLink(0, 1500)).toBe('poor');
     expect(classifyBacklog(0)).toBe('good');
@@ -34,13 +34,23 @@ describe('connection quality', () => {
     expect(linkCounters(stats, new Set(['1']))).toMatchObject({ packetsReceived: 90, packetsLost: 10, remoteLoss: null });
   });
 
-  it('judges loss since the previous sample, and a dropped connection as poor', () => {
+  it('judges loss since the previous sample, a change once two samples agree', () => {
     const meter = new LinkMeter();
     const at = (received: number, lost: number) => ({ packetsReceived: received, packetsLost: lost, remoteLoss: null, rttMs: 40 });
     expect(meter.sample(at(1000, 500), 'connected')).toBe('good'); // old losses do not count
     expect(meter.sample(at(1100, 500), 'connected')).toBe('good');
-    expect(meter.sample(at(1150, 550), 'connected')).toBe('poor');
-    expect(meter.sample(at(1150, 550), 'disconnected')).toBe('poor');
-    expect(meter.sample(at(1150, 550), 'new')).toBeNull();
+    expect(meter.sample(at(1150, 550), 'connected')).toBe('good'); // one bad burst…
+    expect(meter.sample(at(1250, 550), 'connected')).toBe('good');
+    expect(meter.sample(at(1300, 600), 'connected')).toBe('good');
+    expect(meter.sample(at(1350, 650), 'connected')).toBe('poor'); // …a second in a row shows
+    expect(meter.sample(at(1450, 650), 'connected')).toBe('poor');
+    expect(meter.sample(at(1550, 650), 'connected')).toBe('good');
+  });
+
+  it('shows a dropped connection at once', () => {
+    const meter = new LinkMeter();
+    const counters = { packetsReceived: 0, packetsLost: 0, remoteLoss: null, rttMs: null };
+    expect(meter.sample(counters, 'disconnected')).toBe('poor');
+    expect(meter.sample(counters, 'new')).toBeNull();
   });
 });

@@ -25,8 +25,8 @@ export function worse(a: Quality | null | undefined, b: Quality | null | undefin
 /** Loss (0..1) and round-trip time → quality; thresholds of a call that still works. */
 export function classifyLink(loss: number, rttMs: number | null): Quality {
   const rtt = rttMs ?? 0;
-  if (loss < 0.02 && rtt < 300) return 'good';
-  if (loss < 0.08 && rtt < 700) return 'fair';
+  if (loss < 0.02 && rtt < 400) return 'good';
+  if (loss < 0.08 && rtt < 1000) return 'fair';
   return 'poor';
 }
 
@@ -73,9 +73,15 @@ export function linkCounters(report: RTCStatsReport, mids?: Set<string>): LinkCo
   return out;
 }
 
-/** Judges one link from successive counters (loss since the previous sample). */
+/**
+ * Judges one link from successive counters (loss since the previous sample).
+ * A change shows once two samples in a row agree, so one burst of loss does
+ * not flash "poor connection"; a dropped connection shows at once.
+ */
 export class LinkMeter {
   private last: LinkCounters | null = null;
+  private candidate: Quality | null = null;
+  private shown: Quality | null = null;
 
   sample(counters: LinkCounters, connectionState: RTCPeerConnectionState): Quality | null {
     const previous = this.last;
@@ -88,6 +94,9 @@ export class LinkMeter {
       const lost = counters.packetsLost - previous.packetsLost;
       if (received + lost > 0) loss = Math.max(loss, lost / (received + lost));
     }
-    return classifyLink(loss, counters.rttMs);
+    const now = classifyLink(loss, counters.rttMs);
+    if (this.shown === null || now === this.candidate) this.shown = now;
+    this.candidate = now;
+    return this.shown;
   }
 }

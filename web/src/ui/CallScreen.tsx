@@ -35,6 +35,8 @@ export function CallScreen({ strings, state, session, authEnabled }: Props) {
   const others = state.participants.length;
   const gridStyle = { '--cols': columns(others), '--cols-portrait': others <= 2 ? 1 : 2 } as CSSProperties;
   const sharing = state.screenStream !== null;
+  // The strip under a shared screen: every tile but the screen's, and ours.
+  const stageStyle = { '--n': others + 1 - (sharer && screenInline ? 1 : 0) } as CSSProperties;
 
   const enableNotifications = () => {
     setOfferNotifications(false);
@@ -88,7 +90,7 @@ export function CallScreen({ strings, state, session, authEnabled }: Props) {
           {strings.enableSound}
         </button>
       )}
-      <section className="stage" data-testid="video-grid" onClick={() => setOverlay((v) => !v)}>
+      <section className="stage" data-testid="video-grid" style={stageStyle} onClick={() => setOverlay((v) => !v)}>
         <div className="grid" style={gridStyle}>
           {sharer && !screenInline && <ScreenTile key={`screen:${sharer.id}`} strings={strings} sharer={sharer} attach={attach} />}
           {state.participants.map((p) => (
