@@ -250,7 +250,9 @@ export class CallSession {
     if (!transport || this.state.phase !== 'in-call') return;
     const report = await transport.quality();
     if (transport !== this.transport) return; // replaced meanwhile
-    this.update({ quality: report.own, participants: withReceived(this.state.participants, report.peers) });
+    const participants = withReceived(this.state.participants, report.peers);
+    if (report.own === this.state.quality && participants === this.state.participants) return;
+    this.update({ quality: report.own, participants });
     this.reportState();
   }
 
@@ -283,7 +285,7 @@ export class CallSession {
         break;
       case 'state':
         this.update({ participants: withState(this.state.participants, message.peerId, message.state) });
-        return;
+        break;
       case 'error':
         if (message.message === SCREEN_TAKEN) {
           // Someone started sharing a moment before us: ours stops.

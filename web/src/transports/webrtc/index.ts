@@ -3,6 +3,8 @@
 // `peer-joined` arrives; a newcomer creates its links when their first signal
 // arrives. Each link's statistics tell how that participant reaches us; our
 // own quality is the worst of what the others report receiving from us.
+// A shared screen goes only to participants that report their state (this
+// client): the original client would take the extra video for the camera.
 
 import type { LocalSource } from '../../call/localTracks';
 import { isPolite } from '../../protocol/politeness';
@@ -18,6 +20,8 @@ export class WebRtcTransport implements Transport {
   private readonly links = new Map<string, PeerLink>();
   private readonly gone = new Set<string>();
   private readonly meters = new Map<string, LinkMeter>();
+  /** Participants that speak participant state (can tell a screen from a camera). */
+  private readonly reporting = new Set<string>();
   private config: RTCConfiguration = {};
   private closed = false;
 
@@ -27,6 +31,7 @@ export class WebRtcTransport implements Transport {
   ) {}
 
   start(welcome: Welcome): void {
+    for (const p of welcome.participants) if (p.state) this.reporting.add(p.id);
     this.config = {
       iceServers: welcome.iceServers,
       iceTransportPolicy: welcome.iceTransportPolicy,
@@ -42,7 +47,14 @@ export class WebRtcTransport implements Transport {
         break;
       case 'peer-left':
         this.gone.add(message.peerId);
+        this.reporting.delete(message.peerId);
         this.drop(message.peerId);
+        break;
+      case 'state':
+        if (!this.reporting.has(message.peerId)) {
+          this.reporting.add(message.peerId);
+          this.links.get(message.peerId)?.send('screen'); // if we share already
+        }
         break;
       case 'signal': {
         const { from, data } = message;
@@ -97,6 +109,7 @@ export class WebRtcTransport implements Transport {
     let link = this.links.get(peerId);
     if (link) return link;
     link = new PeerLink(peerId, isPolite(this.selfId, peerId), this.config, this.host.local, {
+      screenWelcome: () => this.reporting.has(peerId),
       signal: (data) => this.host.send({ type: 'signal', to: peerId, data }),
       log: (event, fields) => this.host.log(event, fields),
       remoteStream: (stream) => this.host.videos.show(peerId, stream),

@@ -9,6 +9,8 @@ import type { SignalData, TrackInfo } from '../../protocol/messages';
 import { Negotiation } from '../negotiation';
 
 export interface PeerLinkHooks {
+  /** Whether the other side can take a screen's m-line (it speaks participant state). */
+  screenWelcome(): boolean;
   signal(data: SignalData): void;
   log(event: string, fields?: LogFields): void;
   remoteStream(stream: MediaStream): void;
@@ -70,6 +72,7 @@ export class PeerLink {
     }
     if (!track) return;
     if (source === 'screen') {
+      if (!this.hooks.screenWelcome()) return;
       // Its own sendonly m-line, never paired with one of the other side's.
       this.screenTransceiver = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
       this.senders.screen = this.screenTransceiver.sender;

@@ -29,9 +29,16 @@ const VIDEO_TYPES = [
   'video/webm;codecs="vp9,opus"',
 ];
 const AUDIO_TYPES = ['audio/webm;codecs=opus', 'audio/webm'];
+// A picture without sound: the microphone went away mid-call.
+const SILENT_VIDEO_TYPES = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'];
 
-export function chooseMimeType(hasVideo: boolean, isTypeSupported: (type: string) => boolean): string | null {
-  for (const type of hasVideo ? VIDEO_TYPES : AUDIO_TYPES) {
+export function chooseMimeType(
+  hasVideo: boolean,
+  isTypeSupported: (type: string) => boolean,
+  hasAudio = true,
+): string | null {
+  const types = hasVideo ? (hasAudio ? VIDEO_TYPES : SILENT_VIDEO_TYPES) : AUDIO_TYPES;
+  for (const type of types) {
     if (isTypeSupported(type)) return type;
   }
   return null;
@@ -135,7 +142,8 @@ export class WsPublisher {
     }
     const stream = new MediaStream(tracks);
     const hasVideo = tracks.some((t) => t.kind === 'video');
-    const mimeType = chooseMimeType(hasVideo, (t) => MediaRecorder.isTypeSupported(t));
+    const hasAudio = tracks.some((t) => t.kind === 'audio');
+    const mimeType = chooseMimeType(hasVideo, (t) => MediaRecorder.isTypeSupported(t), hasAudio);
     if (!mimeType) {
       this.host.log('media-error', { reason: 'no supported MediaRecorder type' });
       return;
