@@ -1,7 +1,8 @@
 // Participant state (docs/PROTOCOL.md): what we report about ourselves, and
 // what the others report, applied to their tiles.
 
-import type { ClientMessage, Peer, PeerState, Quality } from '../protocol/messages';
+import type { ClientMessage, Peer, PeerState } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
 import type { CallState, Participant } from './state';
 
 /** The server's refusal of a second screen (roomtone/errors.py). */
@@ -28,7 +29,7 @@ export function withState(participants: Participant[], peerId: string, state: Pe
 }
 
 /** The roster with what our transport measured; the same array when nothing changed. */
-export function withReceived(participants: Participant[], measured: Record<string, Quality>): Participant[] {
+export function withReceived(participants: Participant[], measured: Record<string, LinkState>): Participant[] {
   let changed = false;
   const next = participants.map((p) => {
     const received = measured[p.id] ?? null;
@@ -51,7 +52,8 @@ export function ownState(s: CallState): PeerState {
     camera: s.hasCamera && s.camOn,
     screen: s.screenStream !== null,
     speaking: s.speaking && s.micOn,
-    quality: s.quality,
+    // The wire knows good/fair/poor; a link being restored is poor to the others.
+    quality: s.quality === 'reconnecting' ? 'poor' : s.quality,
   };
 }
 

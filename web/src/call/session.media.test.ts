@@ -209,4 +209,14 @@ describe('CallSession: connection quality', () => {
     ctx.session.leave();
     expect(ctx.session.getSnapshot().quality).toBeNull();
   });
+
+  it('shows a link being restored as reconnecting, and reports it as poor', async () => {
+    const ctx = setup();
+    const socket = await inCall(ctx);
+    ctx.lastTransport().report = { own: 'reconnecting', peers: { bob: 'reconnecting' } };
+    await vi.advanceTimersByTimeAsync(QUALITY_EVERY_MS);
+    expect(ctx.session.getSnapshot()).toMatchObject({ quality: 'reconnecting' });
+    expect(ctx.session.getSnapshot().participants[0].received).toBe('reconnecting');
+    expect(states(socket.sent).at(-1)).toMatchObject({ quality: 'poor' });
+  });
 });

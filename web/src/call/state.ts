@@ -1,6 +1,7 @@
 // What the UI renders of a call: one immutable snapshot, replaced on every change.
 
-import type { MediaTransportKind, PeerState, Quality } from '../protocol/messages';
+import type { MediaTransportKind, PeerState } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
 import type { MediaNotice } from './mediaControl';
 
 export type Phase = 'idle' | 'starting' | 'connecting' | 'in-call' | 'reconnecting';
@@ -24,7 +25,7 @@ export interface Participant {
    * null for a client that never reports: its tile shows no indicator. */
   state: PeerState | null;
   /** How its media reaches us, as our transport measures it (null: not known). */
-  received: Quality | null;
+  received: LinkState | null;
 }
 
 export interface CallState {
@@ -43,7 +44,7 @@ export interface CallState {
   /** Our own microphone hears speech (with hysteresis). */
   speaking: boolean;
   /** Our own link, as our transport measures it. */
-  quality: Quality | null;
+  quality: LinkState | null;
   /** The devices in use (what the pickers show as selected). */
   micDevice: string | null;
   cameraDevice: string | null;

@@ -2,7 +2,8 @@
 
 import type { DeviceKind } from '../call/localMedia';
 import type { MediaNotice } from '../call/mediaControl';
-import type { MediaTransportKind, Quality } from '../protocol/messages';
+import type { MediaTransportKind } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
 
 export type Lang = 'en' | 'ru';
 
@@ -52,8 +53,8 @@ export interface Strings {
   micOff: string;
   cameraIsOffTile: string;
   speaking: string;
-  quality: Record<Quality, string>;
-  yourQuality: Record<Quality, string>;
+  quality: Record<LinkState, string>;
+  yourQuality: Record<LinkState, string>;
   // Screen sharing
   shareScreen: string;
   stopSharing: string;
@@ -150,8 +151,13 @@ export const EN: Strings = {
   micOff: 'Microphone off',
   cameraIsOffTile: 'Camera off',
   speaking: 'Speaking',
-  quality: { good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection' },
-  yourQuality: { good: '', fair: 'Your connection is unstable.', poor: 'Your connection is poor.' },
+  quality: { good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', reconnecting: 'Reconnecting…' },
+  yourQuality: {
+    good: '',
+    fair: 'Your connection is unstable.',
+    poor: 'Your connection is poor.',
+    reconnecting: 'Your media connection dropped; reconnecting…',
+  },
   shareScreen: 'Share screen',
   stopSharing: 'Stop sharing',
   youAreSharing: 'You are sharing your screen.',
@@ -220,8 +226,13 @@ export const RU: Strings = {
   micOff: 'Микрофон выключен',
   cameraIsOffTile: 'Камера выключена',
   speaking: 'Говорит',
-  quality: { good: 'Хорошая связь', fair: 'Связь нестабильна', poor: 'Плохая связь' },
-  yourQuality: { good: '', fair: 'Ваша связь нестабильна.', poor: 'У вас плохая связь.' },
+  quality: { good: 'Хорошая связь', fair: 'Связь нестабильна', poor: 'Плохая связь', reconnecting: 'Переподключение…' },
+  yourQuality: {
+    good: '',
+    fair: 'Ваша связь нестабильна.',
+    poor: 'У вас плохая связь.',
+    reconnecting: 'Связь с медиа прервалась, восстанавливаем…',
+  },
   shareScreen: 'Показать экран',
   stopSharing: 'Остановить показ',
   youAreSharing: 'Вы показываете свой экран.',

@@ -21,6 +21,7 @@ describe('connection quality', () => {
     expect(worse('good', 'poor')).toBe('poor');
     expect(worse('fair', null)).toBe('fair');
     expect(worse(undefined, null)).toBeNull();
+    expect(worse('reconnecting', 'poor')).toBe('reconnecting');
   });
 
   it('reads counters from getStats, per mid when asked', () => {
@@ -47,10 +48,10 @@ describe('connection quality', () => {
     expect(meter.sample(at(1550, 650), 'connected')).toBe('good');
   });
 
-  it('shows a dropped connection at once', () => {
+  it('shows a dropped connection as reconnecting at once', () => {
     const meter = new LinkMeter();
     const counters = { packetsReceived: 0, packetsLost: 0, remoteLoss: null, rttMs: null };
-    expect(meter.sample(counters, 'disconnected')).toBe('poor');
+    expect(meter.sample(counters, 'disconnected')).toBe('reconnecting');
     expect(meter.sample(counters, 'new')).toBeNull();
   });
 });

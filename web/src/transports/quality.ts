@@ -1,5 +1,5 @@
-// Connection quality as the indicator shows it: good, fair or poor. The
-// transports measure it (WebRTC statistics: loss and round-trip time; ws: the
+// Connection quality as the indicator shows it: good, fair or poor, or
+// "reconnecting" while a link is down and being restored. The transports measure it (WebRTC statistics: loss and round-trip time; ws: the
 // socket's send backlog) and report it per call and per remote participant;
 // a participant's own report (`state.quality`) and, later, the SFU's view
 // (`link-quality`) are folded in with `worse`.
@@ -8,15 +8,18 @@ import type { Quality } from '../protocol/messages';
 
 export type { Quality } from '../protocol/messages';
 
+/** A link as the indicator shows it (participants report only the Quality part). */
+export type LinkState = Quality | 'reconnecting';
+
 /** What a transport knows: our own link, and how each remote participant reaches us. */
 export interface QualityReport {
-  own: Quality | null;
-  peers: Record<string, Quality>;
+  own: LinkState | null;
+  peers: Record<string, LinkState>;
 }
 
-const RANK: Record<Quality, number> = { good: 0, fair: 1, poor: 2 };
+const RANK: Record<LinkState, number> = { good: 0, fair: 1, poor: 2, reconnecting: 3 };
 
-export function worse(a: Quality | null | undefined, b: Quality | null | undefined): Quality | null {
+export function worse(a: LinkState | null | undefined, b: LinkState | null | undefined): LinkState | null {
   if (!a) return b ?? null;
   if (!b) return a;
   return RANK[a] >= RANK[b] ? a : b;
@@ -76,17 +79,18 @@ export function linkCounters(report: RTCStatsReport, mids?: Set<string>): LinkCo
 /**
  * Judges one link from successive counters (loss since the previous sample).
  * A change shows once two samples in a row agree, so one burst of loss does
- * not flash "poor connection"; a dropped connection shows at once.
+ * not flash "poor connection"; a dropped connection shows as "reconnecting"
+ * at once (ICE is being restarted, or the SFU connection rebuilt).
  */
 export class LinkMeter {
   private last: LinkCounters | null = null;
   private candidate: Quality | null = null;
   private shown: Quality | null = null;
 
-  sample(counters: LinkCounters, connectionState: RTCPeerConnectionState): Quality | null {
+  sample(counters: LinkCounters, connectionState: RTCPeerConnectionState): LinkState | null {
     const previous = this.last;
     this.last = counters;
-    if (connectionState === 'disconnected' || connectionState === 'failed') return 'poor';
+    if (connectionState === 'disconnected' || connectionState === 'failed') return 'reconnecting';
     if (connectionState !== 'connected') return null;
     let loss = counters.remoteLoss ?? 0;
     if (previous) {

@@ -111,7 +111,7 @@ export function CallScreen({ strings, state, session, authEnabled }: Props) {
           camOn={state.camOn}
           micOff={!state.micOn || !state.hasMic}
           speaking={state.speaking && state.micOn}
-          quality={state.quality}
+          quality={state.phase === 'reconnecting' ? 'reconnecting' : state.quality}
           pip={others > 0}
         />
       </section>

@@ -1,16 +1,15 @@
 import { useCallback } from 'react';
 import type { Participant } from '../call/state';
 import type { Strings } from '../lib/i18n';
-import type { Quality } from '../protocol/messages';
 import { screenKey } from '../transports/peerVideos';
-import { worse } from '../transports/quality';
+import { worse, type LinkState } from '../transports/quality';
 import { MicOffIcon, SignalIcon } from './icons';
 import { StreamVideo } from './StreamVideo';
 
 type Attach = (key: string, video: HTMLVideoElement | null) => void;
 
 /** What a participant's tile shows of its connection: the worse of its own report and ours. */
-export function tileQuality(participant: Participant): Quality | null {
+export function tileQuality(participant: Participant): LinkState | null {
   return worse(participant.state?.quality, participant.received);
 }
 
@@ -18,8 +17,9 @@ function initial(name: string): string {
   return Array.from(name.trim())[0]?.toUpperCase() ?? '?';
 }
 
-/** The name, a muted microphone, the connection, and a short "poor connection". */
-function Caption({ strings, name, micOff, quality }: { strings: Strings; name: string; micOff: boolean; quality: Quality | null }) {
+/** The name, a muted microphone, the connection, and a short "poor connection" or "reconnecting". */
+function Caption(props: { strings: Strings; name: string; micOff: boolean; quality: LinkState | null }) {
+  const { strings, name, micOff, quality } = props;
   return (
     <figcaption>
       {micOff && (
@@ -31,7 +31,9 @@ function Caption({ strings, name, micOff, quality }: { strings: Strings; name: s
       {quality && (
         <span className="badge" data-testid="quality" data-quality={quality} title={strings.quality[quality]}>
           <SignalIcon quality={quality} />
-          {quality === 'poor' && <span className="quality-text">{strings.quality.poor}</span>}
+          {(quality === 'poor' || quality === 'reconnecting') && (
+            <span className="quality-text">{strings.quality[quality]}</span>
+          )}
         </span>
       )}
     </figcaption>
@@ -107,7 +109,7 @@ interface LocalProps {
   camOn: boolean;
   micOff: boolean;
   speaking: boolean;
-  quality: Quality | null;
+  quality: LinkState | null;
   pip: boolean;
 }
 

@@ -1,6 +1,6 @@
 // Small inline icons (currentColor), so the indicators read without words.
 
-import type { Quality } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
 
 export function MicOffIcon() {
   return (
@@ -15,10 +15,10 @@ export function MicOffIcon() {
 }
 
 /** Three bars, as many lit as the quality deserves. */
-export function SignalIcon({ quality }: { quality: Quality }) {
+export function SignalIcon({ quality }: { quality: LinkState }) {
   const lit = quality === 'good' ? 3 : quality === 'fair' ? 2 : 1;
   return (
-    <svg viewBox="0 0 18 14" width="18" height="14" aria-hidden="true" className={`signal ${quality}`}>
+    <svg viewBox="0 0 18 14" width="18" height="14" aria-hidden="true" className={`signal ${quality === 'reconnecting' ? 'poor' : quality}`}>
       {[0, 1, 2].map((i) => (
         <rect key={i} x={i * 6} y={10 - i * 5} width="4" height={4 + i * 5} rx="1" opacity={i < lit ? 1 : 0.3} />
       ))}
