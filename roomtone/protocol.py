@@ -18,6 +18,7 @@ ENTROPY = "entropy"
 MEDIA_START = "media-start"
 MEDIA_STOP = "media-stop"
 SIGNAL = "signal"
+STATE = "state"
 # Sent by the server.
 WELCOME = "welcome"
 PEER_JOINED = "peer-joined"
@@ -26,7 +27,7 @@ ERROR = "error"
 MEDIA_KEYFRAME = "media-keyframe"
 
 #: what a client may send; other types are ignored (see signaling.py)
-CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL})
+CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL, STATE})
 #: what the server sends
 SERVER_TYPES = frozenset(
     {
@@ -39,6 +40,7 @@ SERVER_TYPES = frozenset(
         MEDIA_STOP,
         MEDIA_KEYFRAME,
         SIGNAL,
+        STATE,
     }
 )
 
@@ -79,7 +81,7 @@ CLOSINGS = (
 
 def welcome(
     participant_id: str,
-    participants: list[dict[str, str]],
+    participants: list[dict[str, Any]],
     *,
     ice_servers: list[dict[str, Any]],
     ice_transport_policy: str,
@@ -122,3 +124,8 @@ def media_keyframe() -> dict[str, Any]:
 def signal(sender_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """A `signal` delivered to its target, stamped with who sent it (a peer id or `sfu`)."""
     return {"type": SIGNAL, "from": sender_id, "data": data}
+
+
+def state(peer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A participant's state as relayed to the others: every field, current values."""
+    return {"type": STATE, "peerId": peer_id, **fields}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
@@ -116,8 +117,8 @@ class PeerSession:
             item = await self._inbox.get()
             try:
                 match item:
-                    case Offer(sdp):
-                        await self._on_offer(sdp)
+                    case Offer(sdp, sources):
+                        await self._on_offer(sdp, sources)
                     case Answer(sdp):
                         await self._on_answer(sdp)
                     case Candidate(candidate):
@@ -137,12 +138,12 @@ class PeerSession:
         state = self._state
         return state.answered and not state.offer_pending and state.pc.signalingState == "stable"
 
-    async def _on_offer(self, sdp: str) -> None:
+    async def _on_offer(self, sdp: str, sources: Mapping[str, str]) -> None:
         state = self._state
         if state.offer_pending or state.pc.signalingState != "stable":
             log.debug("glare with %s: dropping its offer (server offer wins)", self.participant.id)
             return
-        state.publishing.prepare(state.pc, sdp)
+        state.publishing.prepare(state.pc, sdp, sources)
         try:
             await state.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except Exception as exc:  # aiortc raises OperationError, ValueError, …

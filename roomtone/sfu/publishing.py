@@ -11,6 +11,7 @@ client stops sending on it, or leaves.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver
@@ -39,10 +40,13 @@ class Hub(Protocol):
 class Publication:
     """One published track: its publisher, its receiving m-line, and the strategy's feed."""
 
-    def __init__(self, publisher_id: str, kind: str, transceiver: RTCRtpTransceiver) -> None:
+    def __init__(
+        self, publisher_id: str, kind: str, transceiver: RTCRtpTransceiver, source: str = ""
+    ) -> None:
         self.publisher_id = publisher_id
         self.kind = kind
         self.transceiver = transceiver
+        self.source = source  # "screen", or "" for a camera or microphone
         self.live = False  # published: subscribers may attach
         self.feed: Feed | None = None
         self.ssrc: int | None = None  # the publisher's media SSRC, where PLIs go
@@ -82,13 +86,18 @@ class Publishing:
         self.media = media
         self.publications: list[Publication] = []
 
-    def prepare(self, pc: RTCPeerConnection, sdp: str) -> None:
+    def prepare(
+        self, pc: RTCPeerConnection, sdp: str, sources: Mapping[str, str] | None = None
+    ) -> None:
         """Before applying a client offer: a recvonly transceiver for each new m-line.
 
         aiortc matches a remote m-line to an existing transceiver of that kind
         without a mid, so codec preferences (and the strategy's receiver) are
-        in place before it negotiates.
+        in place before it negotiates. `sources` labels m-lines by mid (the
+        offer's `tracks`: which one is a shared screen); a label is fixed when
+        its m-line is first offered.
         """
+        sources = sources or {}
         known = {t.mid for t in pc.getTransceivers() if t.mid is not None}
         counts = Counter(publication.kind for publication in self.publications)
         for section in sdptext.media_sections(sdp):
@@ -99,7 +108,8 @@ class Publishing:
             counts[section.kind] += 1
             if counts[section.kind] > MAX_PUBLISHED_PER_KIND:
                 transceiver.direction = "inactive"
-            publication = Publication(self.publisher_id, section.kind, transceiver)
+            source = sources.get(section.mid, "") if section.mid is not None else ""
+            publication = Publication(self.publisher_id, section.kind, transceiver, source)
             publication.feed = self.media.receive(publication)
             self.publications.append(publication)
 

@@ -62,16 +62,22 @@ class Subscribing:
         return changed
 
     def tracks(self) -> list[dict[str, str | None]]:
-        """The `tracks` of a server offer: mid → publisher and kind (docs/PROTOCOL.md)."""
-        return [
-            {
+        """The `tracks` of a server offer: mid → publisher, kind, and `source` for a
+        shared screen (docs/PROTOCOL.md)."""
+        tracks: list[dict[str, str | None]] = []
+        for slot in self.slots:
+            publication = slot.publication
+            if publication is None:
+                continue
+            track: dict[str, str | None] = {
                 "mid": slot.line.transceiver.mid,
                 "peerId": publication.publisher_id,
                 "kind": publication.kind,
             }
-            for slot in self.slots
-            if (publication := slot.publication) is not None
-        ]
+            if publication.source:
+                track["source"] = publication.source
+            tracks.append(track)
+        return tracks
 
     def answered(self) -> bool:
         """The client answered the server offer: attach what it assigned.

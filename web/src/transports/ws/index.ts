@@ -1,8 +1,11 @@
 // `ws` media mode: publish with MediaRecorder over the signaling WebSocket,
-// play every other participant through its own MediaSource player.
+// play every other participant through its own MediaSource player. A shared
+// screen replaces the camera in the recording (docs/PROTOCOL.md, Participant
+// state), so it plays in the sharer's one player.
 
 import type { ServerMessage, Welcome } from '../../protocol/messages';
 import { parseMediaPacket } from '../../protocol/packet';
+import type { QualityReport } from '../quality';
 import type { Transport, TransportDebug, TransportHost } from '../types';
 import { MsePlayer } from './player';
 import { WsPublisher } from './publisher';
@@ -50,6 +53,15 @@ export class WsTransport implements Transport {
     const player = this.players.get(packet.peerId);
     if (player) player.push(packet.chunk);
     else this.orphanPackets += 1;
+  }
+
+  localTrackChanged(): void {
+    this.publisher.restart();
+  }
+
+  async quality(): Promise<QualityReport> {
+    // How others reach us is in their own reports (`state.quality`).
+    return { own: this.publisher.quality(), peers: {} };
   }
 
   async debug(): Promise<TransportDebug> {

@@ -4,7 +4,11 @@
 // new stream begins with a new `media-start` once the backlog has drained.
 // `media-keyframe` from the server restarts it too: a new recording starts with
 // a keyframe, and Firefox's recorder ignores videoKeyFrameIntervalDuration.
+// A change of track (another device, a shared screen recorded instead of the
+// camera) also starts a new recording: MediaRecorder cannot switch tracks.
 
+import type { LocalTracksView } from '../../call/localTracks';
+import { classifyBacklog, type Quality } from '../quality';
 import type { TransportHost } from '../types';
 
 export const TIMESLICE_MS = 200;
@@ -25,9 +29,16 @@ const VIDEO_TYPES = [
   'video/webm;codecs="vp9,opus"',
 ];
 const AUDIO_TYPES = ['audio/webm;codecs=opus', 'audio/webm'];
+// A picture without sound: the microphone went away mid-call.
+const SILENT_VIDEO_TYPES = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'];
 
-export function chooseMimeType(hasVideo: boolean, isTypeSupported: (type: string) => boolean): string | null {
-  for (const type of hasVideo ? VIDEO_TYPES : AUDIO_TYPES) {
+export function chooseMimeType(
+  hasVideo: boolean,
+  isTypeSupported: (type: string) => boolean,
+  hasAudio = true,
+): string | null {
+  const types = hasVideo ? (hasAudio ? VIDEO_TYPES : SILENT_VIDEO_TYPES) : AUDIO_TYPES;
+  for (const type of types) {
     if (isTypeSupported(type)) return type;
   }
   return null;
@@ -58,6 +69,12 @@ export class CongestionMonitor {
 }
 
 type RecorderOptions = MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number };
+
+/** What is recorded: the microphone, and the shared screen instead of the camera while there is one. */
+export function recordedTracks(local: LocalTracksView): MediaStreamTrack[] {
+  const video = local.screen ?? local.camera;
+  return [local.mic, video].filter((t): t is MediaStreamTrack => t !== null);
+}
 
 export class WsPublisher {
   private recorder: MediaRecorder | null = null;
@@ -102,11 +119,31 @@ export class WsPublisher {
     this.startRecorder();
   }
 
+  /** The tracks changed: record them anew (after the backlog drains, if it is draining). */
+  restart(): void {
+    if (this.stopped || this.draining) return;
+    this.stopRecorder();
+    this.startRecorder();
+  }
+
+  /** Our uplink as the socket's backlog shows it; poor while a congestion restart drains. */
+  quality(): Quality {
+    return this.draining ? 'poor' : classifyBacklog(this.host.bufferedAmount());
+  }
+
   private startRecorder(): void {
     if (this.stopped) return;
-    const stream = this.host.localStream;
-    const hasVideo = stream.getVideoTracks().length > 0;
-    const mimeType = chooseMimeType(hasVideo, (t) => MediaRecorder.isTypeSupported(t));
+    const tracks = recordedTracks(this.host.local);
+    if (tracks.length === 0) {
+      // Nothing to record (the microphone went away, no camera): stop publishing until there is.
+      if (this.mimeType) this.host.send({ type: 'media-stop' });
+      this.mimeType = null;
+      return;
+    }
+    const stream = new MediaStream(tracks);
+    const hasVideo = tracks.some((t) => t.kind === 'video');
+    const hasAudio = tracks.some((t) => t.kind === 'audio');
+    const mimeType = chooseMimeType(hasVideo, (t) => MediaRecorder.isTypeSupported(t), hasAudio);
     if (!mimeType) {
       this.host.log('media-error', { reason: 'no supported MediaRecorder type' });
       return;
@@ -114,7 +151,8 @@ export class WsPublisher {
     const options: RecorderOptions = {
       mimeType,
       audioBitsPerSecond: 48_000,
-      videoBitsPerSecond: hasVideo ? 600_000 : undefined,
+      // A screen is larger than a camera picture and its text must stay legible.
+      videoBitsPerSecond: hasVideo ? (this.host.local.screen ? 1_200_000 : 600_000) : undefined,
       videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
     };
     let recorder: MediaRecorder;

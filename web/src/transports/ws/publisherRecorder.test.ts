@@ -48,9 +48,10 @@ type Sent = { text: ClientMessage } | { binary: string };
 function makeHost() {
   const sent: Sent[] = [];
   let buffered = 0;
-  const stream = { getVideoTracks: () => [{}], getAudioTracks: () => [{}], getTracks: () => [{}, {}] };
+  const track = (kind: string) => ({ kind }) as unknown as MediaStreamTrack;
+  const local = { mic: track('audio'), camera: track('video'), screen: null as MediaStreamTrack | null };
   const host: TransportHost = {
-    localStream: stream as unknown as MediaStream,
+    local: { ...local, stream: {} as MediaStream },
     videos: new PeerVideos(() => undefined),
     send: (m) => sent.push({ text: m }),
     sendBinary: (d) => sent.push({ binary: (d as unknown as { id: string }).id }),
@@ -67,6 +68,12 @@ describe('WsPublisher', () => {
     vi.useFakeTimers();
     FakeRecorder.instances = [];
     vi.stubGlobal('MediaRecorder', FakeRecorder);
+    vi.stubGlobal(
+      'MediaStream',
+      class {
+        constructor(readonly tracks: unknown[]) {}
+      },
+    );
   });
 
   afterEach(() => {
