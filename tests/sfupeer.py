@@ -377,7 +377,7 @@ class SfuPeer:
                     self._decoders.append(task)
                     continue
                 sink = _MidSink(self, mid, transceiver.kind)
-                adapter.tap_receiver(transceiver.receiver, sink, forwarding=False)
+                adapter.tap_receiver(transceiver.receiver, sink)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.signal({"description": {"type": "answer", "sdp": self.pc.localDescription.sdp}})
 
