@@ -62,11 +62,11 @@ class LayerAllocator:
     Every line gets its lowest layer before any goes higher; a line goes up
     (or resumes) only after the higher layer has fitted with a margin for
     UP_HOLD seconds, and down as soon as its layer no longer fits. A line
-    seen for the first time gets what fits at once.
+    that never had a layer gets what fits at once.
     """
 
     def __init__(self) -> None:
-        self._seen: set[Hashable] = set()
+        self._placed: set[Hashable] = set()  # lines that have had a layer
         self._holding: dict[Hashable, tuple[int, float]] = {}  # key → (layer, fits since)
         self._touched: set[Hashable] = set()
 
@@ -108,13 +108,13 @@ class LayerAllocator:
                 index[key] = i + 1
                 spent += cost
                 progress = True
-        self._seen = set(lines)
+        self._placed = {key for key in lines if key in self._placed or key in index}
         self._holding = {k: v for k, v in self._holding.items() if k in self._touched}
         return {key: lines[key][index[key]][0] if key in index else None for key in lines}
 
     def _going_up(self, key: Hashable, layer: int, current: Mapping[Hashable, int | None]) -> bool:
-        if key not in self._seen:
-            return False  # a new line starts with what fits
+        if key not in self._placed:
+            return False  # a line that never had a layer starts with what fits
         now_at = current.get(key)
         return now_at is None or layer > now_at
 

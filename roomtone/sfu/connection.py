@@ -34,7 +34,7 @@ from roomtone.errors import BAD_SIGNAL, NEGOTIATION_FAILED, NO_CODEC, PORTS_FULL
 from roomtone.room import Participant
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu import sdp as sdptext
-from roomtone.sfu.media import MediaStrategy
+from roomtone.sfu.media import MediaConnection, MediaStrategy
 from roomtone.sfu.peerstate import PeerState, SessionSettings
 from roomtone.sfu.publishing import Hub, Publishing
 from roomtone.sfu.signals import SFU_PEER, Answer, Candidate, Offer, Signal
@@ -79,6 +79,11 @@ class PeerSession:
             Publishing(self.participant.id, self.hub, media),
             Subscribing(media),
         )
+
+    @property
+    def connection(self) -> MediaConnection:
+        """The media side of the current connection (tests and benches look into it)."""
+        return self._state.media
 
     # --- called by the transport -----------------------------------------------------------
 

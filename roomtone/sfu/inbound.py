@@ -74,7 +74,6 @@ class InboundStream:
         "layer",
         "max_seq",
         "missing",
-        "peak",
         "received",
         "rid",
         "rtx_ssrc",
@@ -102,7 +101,6 @@ class InboundStream:
         self.suspended = False  # the publisher was told nobody receives this layer
         self._reset()
         self.bitrate = 0.0  # bits/s, smoothed
-        self.peak = 0.0  # highest bitrate seen (for a layer that is suspended)
         self._octets = 0
         self.last_at = -1.0
         self.keyframe_at = -1.0
@@ -227,15 +225,19 @@ class InboundStream:
             self.uplink.send_nack(self, lost)
 
     def measure(self, elapsed: float) -> None:
-        """Fold the bytes since the last call into the smoothed bitrate."""
-        if elapsed <= 0:
+        """Fold the bytes since the last call into the smoothed bitrate.
+
+        An interval without packets leaves it as it was: a layer the publisher
+        stopped keeps the rate it had, which is what resuming it would cost.
+        """
+        if elapsed <= 0 or not self._octets:
             return
         sample = self._octets * 8 / elapsed
         self._octets = 0
-        self.bitrate = (
-            sample if self.bitrate == 0 else (RATE_ALPHA * sample + (1 - RATE_ALPHA) * self.bitrate)
-        )
-        self.peak = max(self.peak, self.bitrate)
+        if self.bitrate == 0:
+            self.bitrate = sample
+        else:
+            self.bitrate = RATE_ALPHA * sample + (1 - RATE_ALPHA) * self.bitrate
 
     def flowing(self, now: float, within: float = 2.0) -> bool:
         return self.last_at >= 0 and now - self.last_at < within

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Bitrates assumed for a layer not seen flowing yet (bits/s), by rid; else by position.
 NOMINAL_BITRATE = {"q": 150_000, "h": 500_000, "f": 1_500_000}
 NOMINAL_BY_LAYER = (150_000, 500_000, 1_500_000)
-FLOWING_WITHIN = 2.0  # seconds since a layer's last packet for it to count as available
+FLOWING_WITHIN = 1.0  # seconds since a layer's last packet for it to count as available
 
 
 class KeyframeUplink(Uplink, Protocol):
@@ -95,7 +95,7 @@ class Layers:
             if stream.flowing(now, FLOWING_WITHIN):
                 found.append((stream.layer, stream.bitrate or self._nominal(stream)))
             elif stream.suspended:
-                found.append((stream.layer, stream.peak or self._nominal(stream)))
+                found.append((stream.layer, stream.bitrate or self._nominal(stream)))
         return found
 
     def _nominal(self, stream: InboundStream) -> float:
