@@ -36,7 +36,7 @@ from roomtone.sfu.rtp.header import FIXED, one_byte_block
 from roomtone.sfu.sdp import split_sections
 from tests.sfupeer import FPS, Clip, ClipTrack, SfuPeer, _cached, audio_clip
 
-LAYERS = (("q", 80, 60, 40_000), ("h", 160, 120, 120_000), ("f", 320, 240, 350_000))
+LAYERS = (("q", 80, 60, 40_000), ("h", 160, 120, 120_000), ("f", 320, 240, 600_000))
 RID_ID, REPAIRED_RID_ID = 10, 11
 _NTP_UNIX = 2208988800
 

@@ -44,10 +44,10 @@ REPORT_INTERVAL = 1.0
 RTCP_DATAGRAM = 1200  # bytes: a longer compound is split
 CNAME = "roomtone-sfu"
 
-# Transport-wide congestion control needs the bandwidth package (twcc feedback on the
-# uplink, the estimator on the downlink); until it is there, REMB is used both ways.
-TRANSPORT_CC_UPLINK = False
-TRANSPORT_CC_DOWNLINK = False
+# Transport-wide congestion control is asked for both ways; peers without it (aiortc) get
+# REMB from the uplink and send REMB to the downlink's estimate.
+TRANSPORT_CC_UPLINK = True
+TRANSPORT_CC_DOWNLINK = True
 
 
 class Endpoint:
@@ -162,7 +162,7 @@ class Endpoint:
                 self.uplink.measure(now - self._measured)
                 self._measured = now
                 self.uplink.announce_layers()
-            self.downlink.allocate(now)
+            self.downlink.tick(now)
             if now - self._reported >= REPORT_INTERVAL * (0.5 + random.random()):
                 self._reported = now
                 self._report(now)

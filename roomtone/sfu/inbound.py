@@ -82,7 +82,6 @@ class InboundStream:
         "sr_ntp",
         "sr_rtp",
         "ssrc",
-        "suspended",
         "uplink",
         "video",
     )
@@ -98,7 +97,6 @@ class InboundStream:
         self.rtx_ssrc: int | None = None
         self.sinks: tuple[Sink, ...] = ()  # replaced, never mutated: safe to change mid-fan-out
         self.generation = 0
-        self.suspended = False  # the publisher was told nobody receives this layer
         self._reset()
         self.bitrate = 0.0  # bits/s, smoothed
         self._octets = 0

@@ -4,8 +4,9 @@ A track published without simulcast has one layer (0); a simulcast one has a
 layer per rid, in simulcast.layer_order. Each layer is an InboundStream whose
 sinks are the subscriber lines forwarding it, or waiting for its next
 keyframe to switch to it. Keyframe requests (PLI) are per layer and
-rate-limited per layer. `wanted()` says which rids any subscriber needs, for
-the `layers` message to the publisher (uplink.py).
+rate-limited per layer. `wanted()` says which rids any subscriber needs (the
+allocations tell it through `want`), for the `layers` message to the
+publisher (uplink.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from roomtone.sfu.publishing import Publication
     from roomtone.sfu.sdpmedia import RtpSection
 
-# Bitrates assumed for a layer not seen flowing yet (bits/s), by rid; else by position.
+# Bitrates assumed for a layer not measured yet (bits/s), by rid; else by position.
 NOMINAL_BITRATE = {"q": 150_000, "h": 500_000, "f": 1_500_000}
 NOMINAL_BY_LAYER = (150_000, 500_000, 1_500_000)
 FLOWING_WITHIN = 1.0  # seconds since a layer's last packet for it to count as available
@@ -35,6 +36,7 @@ class Layers:
 
     def __init__(self, publication: Publication, uplink: KeyframeUplink) -> None:
         self.publication = publication
+        self.key = f"{publication.publisher_id}/{id(self):x}"  # the allocator's publication key
         self.kind = publication.kind
         self.uplink = uplink
         self.rids: list[str] = []  # lowest layer first
@@ -42,6 +44,7 @@ class Layers:
         self.media_pts: set[int] = set()
         self.rtx_pts: set[int] = set()
         self.closed = False
+        self.demand: dict[object, frozenset[int]] = {}  # per subscriber line (see want)
         self.streams: list[InboundStream] = []
         self._keyframes: list[KeyframeRequester] = []
         self._set_layers([None])
@@ -84,28 +87,40 @@ class Layers:
         if self.kind == "video" and not self.closed and 0 <= layer < len(self._keyframes):
             self._keyframes[layer].request()
 
-    def available(self, now: float) -> list[tuple[int, float]]:
-        """(layer, bitrate) of each layer a line may switch to, lowest first.
+    def bitrates(self, now: float) -> list[float | None]:
+        """Per layer, lowest first, its measured bits/s, or None when it is not arriving.
 
-        A layer counts while packets arrive, or while it is suspended (the
-        publisher was told nobody needs it: asking for it turns it back on).
+        A layer that just started arriving and is not measured yet counts at a
+        nominal rate, so the allocation does not take it for free.
         """
-        found = []
+        rates: list[float | None] = []
         for stream in self.streams:
-            if stream.flowing(now, FLOWING_WITHIN):
-                found.append((stream.layer, stream.bitrate or self._nominal(stream)))
-            elif stream.suspended:
-                found.append((stream.layer, stream.bitrate or self._nominal(stream)))
-        return found
+            if not stream.flowing(now, FLOWING_WITHIN):
+                rates.append(None)
+            else:
+                rates.append(stream.bitrate or self._nominal(stream))
+        return rates
 
     def _nominal(self, stream: InboundStream) -> float:
         if stream.rid in NOMINAL_BITRATE:
             return NOMINAL_BITRATE[stream.rid]
         return NOMINAL_BY_LAYER[min(stream.layer, len(NOMINAL_BY_LAYER) - 1)]
 
+    def want(self, line: object, layers: set[int]) -> None:
+        """`line`'s allocation receives, is about to, or would fit these layers."""
+        self.demand[line] = frozenset(layers)
+
+    def forget(self, line: object) -> None:
+        self.demand.pop(line, None)
+
     def wanted(self) -> list[str]:
-        """The rids some subscriber line forwards or waits for."""
-        return [s.rid for s in self.streams if s.sinks and s.rid is not None]
+        """The rids anyone needs encoded: what lines receive, wait for or would fit, and
+        the lowest layer while anyone subscribes (a paused line resumes on it)."""
+        if not self.demand and not any(s.sinks for s in self.streams):
+            return []
+        layers = {0}.union(*self.demand.values())
+        layers.update(s.layer for s in self.streams if s.sinks)
+        return [s.rid for s in self.streams if s.layer in layers and s.rid is not None]
 
     def close(self) -> None:
         """Unpublished: every line lets go of this feed."""
@@ -116,3 +131,4 @@ class Layers:
             for sink in stream.sinks:
                 sink.detach()
             stream.sinks = ()
+        self.demand.clear()

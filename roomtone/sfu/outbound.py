@@ -20,7 +20,7 @@ negotiated); sender reports map the line's timestamps to wall-clock time.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiortc import RTCRtpTransceiver
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from roomtone.sfu.rtp.vp8 import Descriptor
 
 HISTORY = 512  # packets kept for retransmission (a power of two)
+PADDING_MAX = 255  # bytes of padding one RTP packet can carry
 _MASK = HISTORY - 1
 MAX_TS_JUMP = 5.0  # seconds: an SR-based timestamp step beyond this is not trusted
 _NTP_UNIX_OFFSET = 2208988800
@@ -46,6 +47,9 @@ class LineHost(Protocol):
 
     def send_packet(self, packet: bytes, transport_seq: int, now: float) -> None:
         """Protect and send (transport_seq: -1 unless transport-wide CC is negotiated)."""
+
+    def send_video(self, item: tuple[Any, ...], size: int) -> None:
+        """Pace (line, second, seq, timestamp, head, tail); the pacer calls `emit` with it."""
 
     def transport_seq(self) -> int: ...
 
@@ -113,6 +117,8 @@ class OutboundLine:
         self.last_pid: int | None = None
         self.last_tl0: int | None = None
         self._rtx_seq = random.getrandbits(15)
+        self._newest: int | None = None  # the last sequence number emitted (for padding)
+        self._pad_back = 0
         self._heads: list[bytes | None] = [None] * HISTORY
         self._tails: list[bytes | None] = [None] * HISTORY
         self.packets = 0
@@ -169,6 +175,8 @@ class OutboundLine:
         for stream in (self.stream, self.pending):
             if stream is not None:
                 stream.detach(self)
+        if self.feed is not None:
+            self.feed.forget(self)
         self.stream = self.pending = None
         self.publication = self.feed = None
         self.target = None
@@ -204,6 +212,15 @@ class OutboundLine:
             self.pending.detach(self)
             self.pending = None
 
+    def want(self, layers: set[int]) -> None:
+        """The allocation's view of which layers this line needs (see Layers.wanted)."""
+        if self.feed is not None:
+            self.feed.want(self, layers)
+
+    @property
+    def publication_key(self) -> str:
+        return self.feed.key if self.feed is not None else ""
+
     @property
     def layer(self) -> int | None:
         """The layer being forwarded now (None: nothing)."""
@@ -216,6 +233,10 @@ class OutboundLine:
     def request_keyframe(self) -> None:
         """The subscriber sent a PLI or FIR: ask for a keyframe of what it receives."""
         self.keyframe_requests += 1
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Ask for a keyframe of the layer this line forwards (or waits for)."""
         stream = self.stream or self.pending
         if self.feed is not None and stream is not None:
             self.feed.request_keyframe(stream.layer)
@@ -257,7 +278,11 @@ class OutboundLine:
         if out > self.out_ext:  # type: ignore[operator]
             self.out_ext = out
             self.last_ts, self.last_in_ts, self.last_at = ts, timestamp, now
-        self.emit(marker | self.pt, out & 0xFFFF, ts, head, tail, now)
+        if self.video:
+            size = self.header_size + len(head) + len(tail)
+            self.host.send_video((self, marker | self.pt, out & 0xFFFF, ts, head, tail), size)
+        else:
+            self.emit(marker | self.pt, out & 0xFFFF, ts, head, tail, now)
 
     def emit(self, second: int, seq: int, ts: int, head: bytes, tail: bytes, now: float) -> None:
         """Build the packet (header, descriptor, shared payload), keep it, send it."""
@@ -268,6 +293,7 @@ class OutboundLine:
             head = hdr + head
             self._heads[seq & _MASK] = head
             self._tails[seq & _MASK] = tail
+            self._newest = seq
             packet = head + tail
         else:
             packet = hdr + tail
@@ -324,29 +350,61 @@ class OutboundLine:
 
     def retransmit(self, lost: list[int], now: float) -> None:
         """Answer a NACK from the history: RTX when negotiated, else the packet again."""
-        negotiated = self.negotiated
-        if negotiated is None or not self.video:
+        if self.negotiated is None or not self.video:
             return
-        size = self.header_size
         for seq in lost:
-            head = self._heads[seq & _MASK]
-            tail = self._tails[seq & _MASK]
-            if head is None or tail is None or (head[2] << 8 | head[3]) != seq:
-                continue
-            second = head[1]
-            timestamp = int.from_bytes(head[4:8], "big")
-            tseq = self.host.transport_seq() if self.tcc else -1
-            abs24 = int(now * 262144) & 0xFFFFFF
-            if self._rtx_pack is not None and negotiated.rtx_pt is not None:
-                rtx_seq = self._rtx_seq
-                self._rtx_seq = (rtx_seq + 1) & 0xFFFF
-                hdr = self._rtx_pack(
-                    (second & 0x80) | negotiated.rtx_pt, rtx_seq, timestamp, abs24, tseq
-                )
-                packet = hdr + head[2:4] + head[size:] + tail
-            else:
-                packet = self._pack(second, seq, timestamp, abs24, tseq) + head[size:] + tail  # type: ignore[misc]
-            self.host.send_packet(packet, tseq, now)
+            self._resend(seq, now)
+
+    @property
+    def can_pad(self) -> bool:
+        return self._rtx_pack is not None and self.host.ready
+
+    def pad(self, size: int, now: float) -> int:
+        """Probe padding on the RTX stream: a copy of a recent packet while this line sends
+        (the receiver drops the duplicate), else a padding-only packet of up to 255 bytes."""
+        if not self.can_pad:
+            return 0
+        if self._newest is not None and self.stream is not None and size > PADDING_MAX:
+            seq = (self._newest - self._pad_back) & 0xFFFF
+            self._pad_back = (self._pad_back + 1) % 32
+            sent = self._resend(seq, now)
+            if sent:
+                return sent
+        negotiated = self.negotiated
+        assert negotiated is not None and negotiated.rtx_pt is not None and self._rtx_pack
+        padding = max(1, min(size, PADDING_MAX))
+        tseq = self.host.transport_seq() if self.tcc else -1
+        rtx_seq = self._rtx_seq
+        self._rtx_seq = (rtx_seq + 1) & 0xFFFF
+        hdr = self._rtx_pack(
+            negotiated.rtx_pt, rtx_seq, self.last_ts or 0, int(now * 262144) & 0xFFFFFF, tseq
+        )
+        packet = bytes((hdr[0] | 0x20,)) + hdr[1:] + bytes(padding - 1) + bytes((padding,))
+        self.host.send_packet(packet, tseq, now)
+        return len(packet)
+
+    def _resend(self, seq: int, now: float) -> int:
+        head = self._heads[seq & _MASK]
+        tail = self._tails[seq & _MASK]
+        if head is None or tail is None or (head[2] << 8 | head[3]) != seq:
+            return 0
+        negotiated = self.negotiated
+        assert negotiated is not None and self._pack is not None
+        size = self.header_size
+        second = head[1]
+        timestamp = int.from_bytes(head[4:8], "big")
+        tseq = self.host.transport_seq() if self.tcc else -1
+        abs24 = int(now * 262144) & 0xFFFFFF
+        if self._rtx_pack is not None and negotiated.rtx_pt is not None:
+            rtx_seq = self._rtx_seq
+            self._rtx_seq = (rtx_seq + 1) & 0xFFFF
+            rtx_second = (second & 0x80) | negotiated.rtx_pt
+            hdr = self._rtx_pack(rtx_second, rtx_seq, timestamp, abs24, tseq)
+            packet = hdr + head[2:4] + head[size:] + tail
+        else:
+            packet = self._pack(second, seq, timestamp, abs24, tseq) + head[size:] + tail
+        self.host.send_packet(packet, tseq, now)
+        return len(packet)
 
     def sender_report(self, now: float, wall: float) -> bytes | None:
         """An SR for this line: now's RTP timestamp, from the publisher's SR or the last packet."""

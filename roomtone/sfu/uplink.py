@@ -17,12 +17,12 @@ publisher which rids anyone receives.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiortc.rate import RemoteBitrateEstimator
 
 from roomtone import protocol
+from roomtone.sfu.bandwidth.twcc import FeedbackBuilder
 from roomtone.sfu.inbound import InboundStream
 from roomtone.sfu.layers import Layers
 from roomtone.sfu.rtp import header, rtcp
@@ -34,14 +34,6 @@ log = logging.getLogger(__name__)
 FIXED = header.FIXED
 EXTENSION_HEADER = header.EXTENSION_HEADER
 UNBOUND_MAX = 64  # SSRCs remembered as unbindable until the next negotiation
-
-
-class FeedbackBuilder(Protocol):
-    """Receiver side of transport-wide CC (the bandwidth package's twcc.FeedbackBuilder)."""
-
-    def record(self, transport_seq: int, arrival: float) -> None: ...
-
-    def build(self, sender_ssrc: int, media_ssrc: int) -> bytes | None: ...
 
 
 class UplinkHost(Protocol):
@@ -57,9 +49,7 @@ class UplinkHost(Protocol):
 class Uplink:
     """See the module docstring."""
 
-    def __init__(
-        self, host: UplinkHost, feedback: Callable[[], FeedbackBuilder | None] = lambda: None
-    ) -> None:
+    def __init__(self, host: UplinkHost) -> None:
         self.host = host
         self.feeds: list[Layers] = []
         self.ids = ExtensionIds()
@@ -69,7 +59,6 @@ class Uplink:
         self._apt: dict[int, int] = {}  # RTX PT → media PT
         self._announced: dict[str, tuple[int, int, bool]] = {}  # SDP SSRC → (feed, layer, rtx)
         self._unbound: set[int] = set()
-        self._make_feedback = feedback
         self.feedback: FeedbackBuilder | None = None
         self._remb: RemoteBitrateEstimator | None = None
         self._layers_sent: dict[Layers, list[str]] = {}
@@ -99,7 +88,7 @@ class Uplink:
                 if rtx_ssrc is not None:
                     self._announced.setdefault(rtx_ssrc, (index, 0, True))
         if self.ids.transport_cc and self.feedback is None:
-            self.feedback = self._make_feedback()
+            self.feedback = FeedbackBuilder()
         if self.feedback is None and self.ids.abs_send_time and self._remb is None:
             self._remb = RemoteBitrateEstimator()
 
@@ -282,6 +271,4 @@ class Uplink:
             if self._layers_sent.get(feed) == wanted:
                 continue
             self._layers_sent[feed] = wanted
-            for stream in feed.streams:
-                stream.suspended = stream.rid not in wanted
             self.host.notify(protocol.layers(mid, wanted))

@@ -29,9 +29,14 @@ class FakeUplink:
 class FakeFeed:
     """Layers stand-in: streams by layer, keyframe requests recorded."""
 
+    key = "publication"
+
     def __init__(self, *streams: InboundStream) -> None:
         self.streams = list(streams)
         self.requests: list[int] = []
+
+    def forget(self, line: object) -> None:
+        pass
 
     def request_keyframe(self, layer: int) -> None:
         self.requests.append(layer)
@@ -50,6 +55,10 @@ class FakeHost:
     def transport_seq(self) -> int:
         self._tseq += 1
         return self._tseq
+
+    def send_video(self, item: tuple[Any, ...], size: int) -> None:
+        line, second, seq, timestamp, head, tail = item
+        line.emit(second, seq, timestamp, head, tail, 0.0)
 
     def line_attached(self, line: OutboundLine) -> None:
         pass
