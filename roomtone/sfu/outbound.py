@@ -13,8 +13,8 @@ descriptor is the shared `tail` from the inbound stream; only the header and
 A switch (or the start, or a resume) happens at the first packet of a
 keyframe of the target layer: until it arrives, the line keeps forwarding its
 current layer and asks for one. A pause takes effect at the next frame
-boundary. A history of the last HISTORY packets answers NACKs (as RTX when
-negotiated); sender reports map the line's timestamps to wall-clock time.
+boundary. The packets sent lately answer NACKs and pad probes (history.py); sender
+reports map the line's timestamps to wall-clock time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiortc import RTCRtpTransceiver
 
+from roomtone.sfu.history import MASK, History
 from roomtone.sfu.rtp import header, rtcp, vp8
 from roomtone.sfu.rtp.header import HeaderPacker
 
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
     from roomtone.sfu.publishing import Publication
     from roomtone.sfu.rtp.vp8 import Descriptor
 
-HISTORY = 512  # packets kept for retransmission (a power of two)
-PADDING_MAX = 255  # bytes of padding one RTP packet can carry
-_MASK = HISTORY - 1
 MAX_TS_JUMP = 5.0  # seconds: an SR-based timestamp step beyond this is not trusted
 _NTP_UNIX_OFFSET = 2208988800
 
@@ -99,8 +97,8 @@ class OutboundLine:
         self.target: int | None = None  # the layer the allocation chose (None: paused)
         self.stopping = False  # pause at the next frame boundary
         self.negotiated: Negotiated | None = None
-        self._pack: HeaderPacker | None = None
-        self._rtx_pack: HeaderPacker | None = None
+        self.pack: HeaderPacker | None = None  # this line's RTP header (header.header_writer)
+        self.rtx_pack: HeaderPacker | None = None  # …and its RTX stream's, when negotiated
         self.header_size = 12
         self.pt = 0
         self.tcc = False
@@ -116,11 +114,7 @@ class OutboundLine:
         self.last_at = 0.0
         self.last_pid: int | None = None
         self.last_tl0: int | None = None
-        self._rtx_seq = random.getrandbits(15)
-        self._newest: int | None = None  # the last sequence number emitted (for padding)
-        self._pad_back = 0
-        self._heads: list[bytes | None] = [None] * HISTORY
-        self._tails: list[bytes | None] = [None] * HISTORY
+        self.history = History()
         self.packets = 0
         self.octets = 0
         self.keyframe_requests = 0  # from the subscriber
@@ -135,7 +129,7 @@ class OutboundLine:
             return
         self.negotiated = numbers
         self.pt = numbers.pt
-        self._pack, self.header_size = header.header_writer(
+        self.pack, self.header_size = header.header_writer(
             numbers.ssrc,
             mid_id=numbers.mid_id,
             mid=numbers.mid,
@@ -144,7 +138,7 @@ class OutboundLine:
         )
         self.tcc = bool(numbers.tcc_id)
         if numbers.rtx_ssrc is not None and numbers.rtx_pt is not None:
-            self._rtx_pack, _ = header.header_writer(
+            self.rtx_pack, _ = header.header_writer(
                 numbers.rtx_ssrc,
                 mid_id=numbers.mid_id,
                 mid=numbers.mid,
@@ -152,7 +146,7 @@ class OutboundLine:
                 tcc_id=numbers.tcc_id,
             )
         else:
-            self._rtx_pack = None
+            self.rtx_pack = None
 
     # --- OutgoingLine ----------------------------------------------------------------------
 
@@ -256,7 +250,7 @@ class OutboundLine:
     ) -> None:
         """A packet of a stream this line forwards or waits for (hot path)."""
         if stream is not self.stream:
-            if stream is not self.pending or self._pack is None or not self.host.ready:
+            if stream is not self.pending or self.pack is None or not self.host.ready:
                 return
             if self.video and (desc is None or not desc[2]):
                 return  # wait for the target layer's keyframe
@@ -288,12 +282,13 @@ class OutboundLine:
         """Build the packet (header, descriptor, shared payload), keep it, send it."""
         host = self.host
         tseq = host.transport_seq() if self.tcc else -1
-        hdr = self._pack(second, seq, ts, int(now * 262144) & 0xFFFFFF, tseq)  # type: ignore[misc]
+        hdr = self.pack(second, seq, ts, int(now * 262144) & 0xFFFFFF, tseq)  # type: ignore[misc]
         if self.video:
             head = hdr + head
-            self._heads[seq & _MASK] = head
-            self._tails[seq & _MASK] = tail
-            self._newest = seq
+            history = self.history
+            history.heads[seq & MASK] = head
+            history.tails[seq & MASK] = tail
+            history.newest = seq
             packet = head + tail
         else:
             packet = hdr + tail
@@ -350,61 +345,17 @@ class OutboundLine:
 
     def retransmit(self, lost: list[int], now: float) -> None:
         """Answer a NACK from the history: RTX when negotiated, else the packet again."""
-        if self.negotiated is None or not self.video:
-            return
-        for seq in lost:
-            self._resend(seq, now)
+        if self.negotiated is not None and self.video:
+            for seq in lost:
+                self.history.resend(self, seq, now)
 
     @property
     def can_pad(self) -> bool:
-        return self._rtx_pack is not None and self.host.ready
+        return self.rtx_pack is not None and self.host.ready
 
     def pad(self, size: int, now: float) -> int:
-        """Probe padding on the RTX stream: a copy of a recent packet while this line sends
-        (the receiver drops the duplicate), else a padding-only packet of up to 255 bytes."""
-        if not self.can_pad:
-            return 0
-        if self._newest is not None and self.stream is not None and size > PADDING_MAX:
-            seq = (self._newest - self._pad_back) & 0xFFFF
-            self._pad_back = (self._pad_back + 1) % 32
-            sent = self._resend(seq, now)
-            if sent:
-                return sent
-        negotiated = self.negotiated
-        assert negotiated is not None and negotiated.rtx_pt is not None and self._rtx_pack
-        padding = max(1, min(size, PADDING_MAX))
-        tseq = self.host.transport_seq() if self.tcc else -1
-        rtx_seq = self._rtx_seq
-        self._rtx_seq = (rtx_seq + 1) & 0xFFFF
-        hdr = self._rtx_pack(
-            negotiated.rtx_pt, rtx_seq, self.last_ts or 0, int(now * 262144) & 0xFFFFFF, tseq
-        )
-        packet = bytes((hdr[0] | 0x20,)) + hdr[1:] + bytes(padding - 1) + bytes((padding,))
-        self.host.send_packet(packet, tseq, now)
-        return len(packet)
-
-    def _resend(self, seq: int, now: float) -> int:
-        head = self._heads[seq & _MASK]
-        tail = self._tails[seq & _MASK]
-        if head is None or tail is None or (head[2] << 8 | head[3]) != seq:
-            return 0
-        negotiated = self.negotiated
-        assert negotiated is not None and self._pack is not None
-        size = self.header_size
-        second = head[1]
-        timestamp = int.from_bytes(head[4:8], "big")
-        tseq = self.host.transport_seq() if self.tcc else -1
-        abs24 = int(now * 262144) & 0xFFFFFF
-        if self._rtx_pack is not None and negotiated.rtx_pt is not None:
-            rtx_seq = self._rtx_seq
-            self._rtx_seq = (rtx_seq + 1) & 0xFFFF
-            rtx_second = (second & 0x80) | negotiated.rtx_pt
-            hdr = self._rtx_pack(rtx_second, rtx_seq, timestamp, abs24, tseq)
-            packet = hdr + head[2:4] + head[size:] + tail
-        else:
-            packet = self._pack(second, seq, timestamp, abs24, tseq) + head[size:] + tail
-        self.host.send_packet(packet, tseq, now)
-        return len(packet)
+        """Probe padding on this line's RTX stream (history.History.pad); bytes sent."""
+        return self.history.pad(self, size, now) if self.can_pad else 0
 
     def sender_report(self, now: float, wall: float) -> bytes | None:
         """An SR for this line: now's RTP timestamp, from the publisher's SR or the last packet."""

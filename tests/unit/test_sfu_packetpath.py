@@ -288,3 +288,24 @@ def test_audio_goes_out_on_arrival_and_reports_map_to_the_publishers_clock() -> 
     report: Any = rtcp.parse(line.sender_report(now=4.0, wall=1_000.0) or b"")[0]
     assert report.ssrc == 0x6161 and report.packets == 1 and report.octets == 4
     assert (report.rtp - parsed(host.sent[0]).timestamp) % (1 << 32) == 48_000  # one second on
+
+
+def test_probe_padding_on_the_rtx_stream() -> None:
+    host = FakeHost()
+    stream = InboundStream(FakeUplink(), "video", 0, None)
+    stream.bind(1)
+    line, _ = video_line(host, stream)
+    line.select(0)
+    assert line.pad(900, now=1.0) > 0  # nothing sent yet: a padding-only RTX packet
+    padding = RtpPacket.parse(host.sent[-1])
+    assert (padding.ssrc, padding.payload_type, padding.payload) == (0x5252, 101, b"")
+    assert padding.padding_size == 255
+    feed(stream, vp8_packet(1, 3000, 1, key=True))
+    sent = parsed(host.sent[-1])
+    line.pad(900, now=2.0)  # now: an RTX copy of the newest packet
+    copy = parsed(host.sent[-1])
+    assert copy.ssrc == 0x5252 and copy.payload[:2] == struct.pack("!H", sent.sequence_number)
+    assert copy.payload[2:] == sent.payload
+    assert line.pad(100, now=2.0) > 0 and parsed(host.sent[-1]).payload == b""  # small: padding
+    plain, _ = video_line(FakeHost(), stream, rtx=False)
+    assert not plain.can_pad and plain.pad(900, now=3.0) == 0
