@@ -16,6 +16,7 @@ and `link-quality` messages (docs/PROTOCOL.md).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from typing import Any, Protocol
@@ -32,6 +33,8 @@ from roomtone.sfu.outbound import Negotiated, OutboundLine
 from roomtone.sfu.rtp import rtcp
 from roomtone.sfu.rtp.extensions import ABS_SEND_TIME, MID, TRANSPORT_CC
 from roomtone.sfu.sdpmedia import RtpSection
+
+log = logging.getLogger(__name__)
 
 ALLOCATE_INTERVAL = 0.1  # seconds
 QUALITY_INTERVAL = 2.0  # at most one link-quality message per this many seconds
@@ -298,6 +301,15 @@ class Downlink:
         self.allocation = allocation
         for mid, choice in allocation.lines.items():
             line = lines[mid]
+            if choice.layer != line.target:
+                log.debug(
+                    "mid %s: layer %s → %s (budget %d bit/s, estimate %s)",
+                    mid,
+                    line.target,
+                    choice.layer,
+                    allocation.budget,
+                    self.estimator.mode,
+                )
             if choice.layer != line.target or (
                 choice.layer is not None and line.layer != choice.layer
             ):

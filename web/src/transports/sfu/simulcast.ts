@@ -20,11 +20,19 @@ export interface OutboundLayer {
   bytesSent: number;
 }
 
-/** Per rid (or "" without simulcast), what the camera's encodings are sending (debug handle). */
-export async function outboundLayers(pc: RTCPeerConnection): Promise<Record<string, OutboundLayer>> {
-  const out: Record<string, OutboundLayer> = {};
+/**
+ * Per rid (or "" without simulcast), what the camera's encodings are sending, and under
+ * "uplink" the browser's own estimate of its uplink in bits/s (debug handle).
+ */
+export async function outboundLayers(
+  pc: RTCPeerConnection,
+): Promise<Record<string, OutboundLayer | number>> {
+  const out: Record<string, OutboundLayer | number> = {};
   const report = await pc.getStats();
   report.forEach((stat: Record<string, unknown>) => {
+    if (stat.type === 'candidate-pair' && stat.nominated && typeof stat.availableOutgoingBitrate === 'number') {
+      out.uplink = stat.availableOutgoingBitrate;
+    }
     if (stat.type !== 'outbound-rtp' || stat.kind !== 'video') return;
     const rid = typeof stat.rid === 'string' ? stat.rid : '';
     out[rid] = {
