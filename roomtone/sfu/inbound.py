@@ -47,6 +47,9 @@ class Sink(Protocol):
     def detach(self) -> None:
         """Stop forwarding (the publication ended)."""
 
+    def restart(self, stream: InboundStream) -> None:
+        """`stream` now comes from another SSRC: its numbering starts over."""
+
 
 class Uplink(Protocol):
     def send_nack(self, stream: InboundStream, lost: list[int]) -> None: ...
@@ -66,7 +69,6 @@ class InboundStream:
         "base",
         "bitrate",
         "clock_rate",
-        "generation",
         "jitter_q4",
         "keyframe_at",
         "kind",
@@ -96,7 +98,6 @@ class InboundStream:
         self.ssrc: int | None = None
         self.rtx_ssrc: int | None = None
         self.sinks: tuple[Sink, ...] = ()  # replaced, never mutated: safe to change mid-fan-out
-        self.generation = 0
         self._reset()
         self.bitrate = 0.0  # bits/s, smoothed
         self._octets = 0
@@ -128,8 +129,10 @@ class InboundStream:
     def bind(self, ssrc: int) -> None:
         """Packets now come from `ssrc` (a new stream for this layer: lines restart on it)."""
         if self.ssrc is not None and self.ssrc != ssrc:
-            self.generation += 1
             self._reset()
+            self.ssrc = ssrc
+            for sink in self.sinks:
+                sink.restart(self)
         self.ssrc = ssrc
 
     # --- per packet ------------------------------------------------------------------------

@@ -201,6 +201,14 @@ class OutboundLine:
         if self.video:
             feed.request_keyframe(layer)
 
+    def restart(self, stream: InboundStream) -> None:
+        """The publisher's stream changed SSRC: start on it again as after a switch."""
+        if stream is self.stream:
+            self.stream = None
+            self.pending = stream
+            self.stopping = False
+            self.refresh()
+
     def _cancel_pending(self) -> None:
         if self.pending is not None:
             self.pending.detach(self)

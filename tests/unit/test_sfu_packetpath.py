@@ -309,3 +309,35 @@ def test_probe_padding_on_the_rtx_stream() -> None:
     assert line.pad(100, now=2.0) > 0 and parsed(host.sent[-1]).payload == b""  # small: padding
     plain, _ = video_line(FakeHost(), stream, rtx=False)
     assert not plain.can_pad and plain.pad(900, now=3.0) == 0
+
+
+def test_a_new_ssrc_for_a_layer_restarts_its_lines_at_a_keyframe() -> None:
+    host = FakeHost()
+    stream = InboundStream(FakeUplink(), "video", 0, None)
+    stream.bind(1)
+    line, fake = video_line(host, stream)
+    line.select(0)
+    feed(stream, vp8_packet(100, 3000, 7, key=True))
+    stream.bind(2)  # e.g. the publisher's encoder restarted: new SSRC, new numbering
+    assert line.pending is stream and line.stream is None and fake.requests[-1] == 0
+    feed(stream, vp8_packet(40000, 900_000, 300))  # delta: waits
+    feed(stream, vp8_packet(40001, 903_000, 301, key=True), now=1.0)
+    first, second = (parsed(p) for p in host.sent)
+    assert second.sequence_number == (first.sequence_number + 1) % 65536
+    assert out_pid(second) == 8
+
+
+def test_garbage_never_raises() -> None:
+    import random
+
+    from roomtone.sfu.uplink import Uplink
+
+    rng = random.Random(5)
+    host = SimpleNamespace(rtcp_ssrc=1, send_rtcp=lambda p: None, notify=lambda m: None)
+    uplink = Uplink(host)  # type: ignore[arg-type]
+    for _ in range(3000):
+        data = bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 80)))
+        if data and rng.random() < 0.7:
+            data = bytes((0x80 | (data[0] & 0x3F),)) + data[1:]
+        uplink.on_rtp(data, 0.0)
+        rtcp.parse(data)
