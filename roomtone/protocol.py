@@ -25,6 +25,9 @@ PEER_JOINED = "peer-joined"
 PEER_LEFT = "peer-left"
 ERROR = "error"
 MEDIA_KEYFRAME = "media-keyframe"
+VIDEO_PAUSED = "video-paused"
+LINK_QUALITY = "link-quality"
+LAYERS = "layers"
 
 #: what a client may send; other types are ignored (see signaling.py)
 CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL, STATE})
@@ -41,6 +44,9 @@ SERVER_TYPES = frozenset(
         MEDIA_KEYFRAME,
         SIGNAL,
         STATE,
+        VIDEO_PAUSED,
+        LINK_QUALITY,
+        LAYERS,
     }
 )
 
@@ -129,3 +135,18 @@ def signal(sender_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def state(peer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     """A participant's state as relayed to the others: every field, current values."""
     return {"type": STATE, "peerId": peer_id, **fields}
+
+
+def video_paused(mids: list[str]) -> dict[str, Any]:
+    """sfu: the subscriber's receiving video m-lines paused for bandwidth (the full set)."""
+    return {"type": VIDEO_PAUSED, "mids": mids}
+
+
+def link_quality(quality: str, kbps: int) -> dict[str, Any]:
+    """sfu: the server's view of the subscriber's downlink (`good`, `fair` or `poor`)."""
+    return {"type": LINK_QUALITY, "quality": quality, "kbps": kbps}
+
+
+def layers(mid: str, active: list[str]) -> dict[str, Any]:
+    """sfu: which rids of the publisher's m-line `mid` anyone receives."""
+    return {"type": LAYERS, "mid": mid, "active": active}

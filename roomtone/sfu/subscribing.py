@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roomtone.sfu.media import Downlink, OutgoingLine
+from roomtone.sfu.media import MediaConnection, OutgoingLine
 from roomtone.sfu.publishing import Publication
 
 
@@ -32,8 +32,8 @@ class Slot:
 class Subscribing:
     """One connection's slots, kept in step with the publications it should receive."""
 
-    def __init__(self, downlink: Downlink) -> None:
-        self.downlink = downlink
+    def __init__(self, media: MediaConnection) -> None:
+        self.media = media
         self.slots: list[Slot] = []
 
     def update(self, wanted: list[Publication]) -> bool:
@@ -102,7 +102,7 @@ class Subscribing:
         for slot in self.slots:
             slot.line.detach()
             slot.pending = slot.active = None
-        self.downlink.close()
+        self.media.close()
 
     def _free_slot(self, kind: str) -> Slot:
         for slot in self.slots:
@@ -112,6 +112,6 @@ class Subscribing:
                 and slot.line.transceiver.direction == "inactive"
             ):
                 return slot
-        slot = Slot(self.downlink.add_line(kind))
+        slot = Slot(self.media.add_line(kind))
         self.slots.append(slot)
         return slot

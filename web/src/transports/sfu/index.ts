@@ -21,6 +21,7 @@ import { screenKey } from '../peerVideos';
 import { LinkMeter, linkCounters, type QualityReport } from '../quality';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
+import { SIMULCAST_ENCODINGS, outboundLayers, simulcastWanted } from './simulcast';
 import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
 
 export class SfuTransport implements Transport {
@@ -115,7 +116,8 @@ export class SfuTransport implements Transport {
         peers[peerId] = { ...(await inboundCounts(pc, mids)), connectionState: pc.connectionState };
       }
     }
-    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState };
+    const outbound = pc ? await outboundLayers(pc) : {};
+    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound };
   }
 
   close(): void {
@@ -146,7 +148,9 @@ export class SfuTransport implements Transport {
     }
     if (!track) return;
     const streams = [source === 'screen' ? new MediaStream([track]) : this.host.local.stream];
-    this.senders[source] = pc.addTransceiver(track, { direction: 'sendonly', streams });
+    const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams };
+    if (source === 'camera' && simulcastWanted()) init.sendEncodings = SIMULCAST_ENCODINGS;
+    this.senders[source] = pc.addTransceiver(track, init);
   }
 
   private labels(): TrackInfo[] {
