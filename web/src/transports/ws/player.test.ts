@@ -46,6 +46,7 @@ class FakeSourceBuffer {
     this.log.push('abort');
   }
 
+
   /** The append finished (and now `ranges` are buffered). */
   finish(ranges?: [number, number][]): void {
     if (ranges) this.ranges = ranges;
@@ -57,6 +58,7 @@ class FakeSourceBuffer {
 class FakeMediaSource {
   static instances: FakeMediaSource[] = [];
   readyState = 'closed';
+  duration = Number.POSITIVE_INFINITY; // a live WebM stream has none
   buffers: FakeSourceBuffer[] = [];
   private onOpen: (() => void) | null = null;
 
@@ -141,6 +143,17 @@ describe('MsePlayer restarts', () => {
     expect(player.splices).toBe(1);
     expect(player.rebuilds).toBe(0);
     expect(FakeMediaSource.instances).toHaveLength(1);
+    player.destroy();
+  });
+
+  it("puts the new stream after the old one's last frame where a track reaches past the buffered end", () => {
+    const { player, sb } = playingPlayer();
+    // Video goes on to 5.3 s while audio (and so `buffered`) ends at 5.2 s: a browser may have read it.
+    player.push(tagged([...cluster(5000), 0xa3, 0x84, 0x81, 0x01, 0x2c, 0x80], 3)); // a block at 5000 + 300 ms
+    sb.finish([[0, 5.2]]);
+    expect(player.restart(MIME)).toBe(true);
+    player.push(tagged([...INIT, ...cluster(0)], 4));
+    expect(sb.log).toEqual(['append 3', 'abort', 'offset 5.301', 'append 4']);
     player.destroy();
   });
 

@@ -7,8 +7,8 @@
 import { playVideo } from '../playback';
 import { AppendQueue, type AppendFailure, type Bytes } from './appendQueue';
 import { pickMediaSource, type MediaSourceCtor, type MediaSourceEnv } from './mediaSource';
-import { restartPlan, spliceOffset, StreamHead } from './splice';
-import { findClusterStart, initSegmentOf, readStreamStart } from './webm';
+import { restartPlan, spliceAt, spliceOffset, StreamHead } from './splice';
+import { BlockClock, findClusterStart, initSegmentOf, readStreamStart } from './webm';
 
 /** Seek forward when playback is this far behind the newest buffered media. */
 export const LIVE_EDGE_MAX_LAG_S = 1.0;
@@ -43,6 +43,9 @@ export class MsePlayer {
   private readonly head = new StreamHead(HEAD_MAX_BYTES);
   /** A new stream is announced: its bytes wait in `head` until its first Cluster's time is known. */
   private splicing = false;
+  /** The newest block time of the current stream, and of the one before it (for its splice). */
+  private readonly clock = new BlockClock();
+  private oldLatest: number | null = null;
   /** After a rebuild: drop incoming bytes until the next Cluster starts. */
   private resyncing = false;
   private lastRebuild = 0;
@@ -101,6 +104,8 @@ export class MsePlayer {
       failed: this.video?.error != null,
     };
     if (restartPlan(state, mimeType) !== 'splice') return false;
+    this.oldLatest = this.clock.latest;
+    this.clock.reset();
     this.head.reset();
     this.init = null;
     this.splicing = true;
@@ -110,6 +115,7 @@ export class MsePlayer {
   push(chunk: Bytes): void {
     if (this.destroyed || chunk.length === 0) return;
     this.head.add(chunk);
+    this.clock.feed(chunk);
     if (this.init === null) this.init = initSegmentOf(chunk).slice();
     if (this.splicing) {
       this.continueSplice();
@@ -135,21 +141,29 @@ export class MsePlayer {
       return;
     }
     this.init = this.head.joined().slice(0, start.initEnd);
-    this.queue.pushStep((sb) => this.splice(sb, start.firstTime));
+    const oldLatest = this.oldLatest;
+    this.queue.pushStep((sb) => this.splice(sb, oldLatest, start.firstTime));
     for (const chunk of this.head.chunks) this.queue.push(chunk);
     this.queue.pump(this.sb);
   }
 
   /**
    * Everything of the old stream is appended: reset the parser (the old stream
-   * may end inside an element) and move the new one to the end of the buffer.
+   * may end inside an element) and move the new stream's timeline to where the
+   * old one ends. That is the end of `buffered`, or the old stream's newest
+   * block if it lies beyond: `buffered` is where every track has media, and a
+   * track may go on past it (Firefox's recorder ends its video a few hundred
+   * ms after its audio). Chromium may have read that tail already, and then
+   * skips a new keyframe placed before it and waits for the next one, seconds
+   * later with a Firefox publisher. The audio hole this leaves is jumped like
+   * any other (keepLive).
    */
-  private splice(sb: SourceBuffer, firstTime: number): void {
+  private splice(sb: SourceBuffer, oldLatest: number | null, firstTime: number): void {
     try {
       sb.abort();
       const end = bufferedEnd(sb);
       if (end === null) throw new Error('nothing buffered');
-      sb.timestampOffset = spliceOffset(end, firstTime);
+      sb.timestampOffset = spliceOffset(spliceAt(end, oldLatest, sb.timestampOffset), firstTime);
     } catch (error) {
       this.hooks.log('media-error', { peer: this.peerId, reason: 'splice', error: String(error) });
       this.rebuild('splice', true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bytes } from './appendQueue';
-import { restartPlan, sameMediaType, spliceOffset, StreamHead, type PlayerState } from './splice';
+import { AFTER_FRAME_S, restartPlan, sameMediaType, spliceAt, spliceOffset, StreamHead, type PlayerState } from './splice';
 
 const playing: PlayerState = {
   mimeType: 'video/webm;codecs=vp8,opus',
@@ -37,7 +37,13 @@ describe('splice helpers', () => {
     expect(sameMediaType('video/webm;codecs=vp8', 'video/webm;codecs=vp8,opus')).toBe(false);
   });
 
-  it('puts the new stream right after what is buffered', () => {
+  it("starts the new stream at the buffer's end, or after a track that reaches past it", () => {
+    expect(spliceAt(12.5, null, 0)).toBe(12.5); // no block seen (not WebM with blocks)
+    expect(spliceAt(12.5, 2.4, 10)).toBe(12.5); // the last frame ends inside the buffer
+    expect(spliceAt(12.5, 2.8, 10)).toBeCloseTo(12.8 + AFTER_FRAME_S, 9); // video beyond the audio
+  });
+
+  it('puts the new stream where it starts', () => {
     expect(spliceOffset(12.5, 0)).toBe(12.5);
     // A subscriber skipped ahead within the same stream: its clusters keep their times.
     expect(spliceOffset(12.5, 60)).toBe(-47.5);

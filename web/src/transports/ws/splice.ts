@@ -58,9 +58,22 @@ export function restartPlan(player: PlayerState, nextMimeType: string): RestartP
   return 'splice';
 }
 
-/** The timestampOffset that puts a stream whose first Cluster is at `firstTime` right at `bufferedEnd`. */
-export function spliceOffset(bufferedEnd: number, firstTime: number): number {
-  return bufferedEnd - firstTime;
+/** Just after a frame, so that frame is not replaced but shortened (MSE keeps a frame overlapped by less than its start + 1 µs). */
+export const AFTER_FRAME_S = 0.001;
+
+/**
+ * Where the new stream starts: the end of what is buffered, or just after the
+ * old stream's newest block (`oldLatest`, on its own timeline, which
+ * `oldOffset` maps to the buffer's) if a track reaches past that end.
+ */
+export function spliceAt(bufferedEnd: number, oldLatest: number | null, oldOffset: number): number {
+  if (oldLatest === null) return bufferedEnd;
+  return Math.max(bufferedEnd, oldOffset + oldLatest + AFTER_FRAME_S);
+}
+
+/** The timestampOffset that puts a stream whose first Cluster is at `firstTime` at `at`. */
+export function spliceOffset(at: number, firstTime: number): number {
+  return at - firstTime;
 }
 
 /**

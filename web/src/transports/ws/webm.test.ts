@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findClusterStart, initSegmentOf, readStreamStart, startsWithEbmlHeader } from './webm';
+import { BlockClock, findClusterStart, initSegmentOf, readStreamStart, startsWithEbmlHeader } from './webm';
 
 const EBML = [0x1a, 0x45, 0xdf, 0xa3];
 const CLUSTER = [0x1f, 0x43, 0xb6, 0x75];
@@ -59,5 +59,27 @@ describe('readStreamStart', () => {
     expect(readStreamStart(new Uint8Array([...EBML, 0x00, 0x00]))).toBe('invalid');
     // An unknown size where the reader must skip: it cannot tell where the element ends.
     expect(readStreamStart(new Uint8Array([...EBML, 0x80, 0x18, 0x53, 0x80, 0x67, ...UNKNOWN, 0xec, ...UNKNOWN]))).toBe('invalid');
+  });
+});
+
+describe('BlockClock', () => {
+  const UNKNOWN = [0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+  const clusterAt = (ms: number) => [...CLUSTER, ...UNKNOWN, 0xe7, 0x82, ms >> 8, ms & 0xff];
+  const simpleBlock = (track: number, relative: number) => [0xa3, 0x85, 0x80 | track, (relative >> 8) & 0xff, relative & 0xff, 0x80, 0x00];
+  const blockGroup = (track: number, relative: number) => [0xa0, 0x87, 0xa1, 0x85, 0x80 | track, (relative >> 8) & 0xff, relative & 0xff, 0x00, 0x00];
+
+  it('follows the newest block of any track, chunk by chunk', () => {
+    const clock = new BlockClock();
+    clock.feed(new Uint8Array([...EBML, 0x80, 0x18, 0x53, 0x80, 0x67, ...UNKNOWN, 0x15, 0x49, 0xa9, 0x66, 0x84, 0x2a, 0xd7, 0xb1, 0x80]));
+    expect(clock.latest).toBeNull();
+    clock.feed(new Uint8Array([...clusterAt(1000), ...simpleBlock(1, 0), ...simpleBlock(2, 40)]));
+    expect(clock.latest).toBeCloseTo(1.04, 9);
+    clock.feed(new Uint8Array([...simpleBlock(1, 350), ...simpleBlock(2, -10), ...blockGroup(2, 300)]));
+    expect(clock.latest).toBeCloseTo(1.35, 9);
+    clock.feed(new Uint8Array([0x12, 0x34])); // not whole elements: ignored
+    clock.feed(new Uint8Array([...simpleBlock(1, 400)]).subarray(0, 4)); // cut short: ignored
+    expect(clock.latest).toBeCloseTo(1.35, 9);
+    clock.reset();
+    expect(clock.latest).toBeNull();
   });
 });

@@ -12,6 +12,9 @@ const INFO = 0x1549a966;
 const TIMECODE_SCALE = 0x2ad7b1;
 const CLUSTER = 0x1f43b675;
 const TIMECODE = 0xe7;
+const SIMPLE_BLOCK = 0xa3;
+const BLOCK_GROUP = 0xa0;
+const BLOCK = 0xa1;
 /** Nanoseconds per timecode tick when Info has no TimecodeScale (MediaRecorder writes 1 ms). */
 const DEFAULT_TIMECODE_SCALE = 1_000_000;
 
@@ -125,5 +128,54 @@ export function readStreamStart(bytes: Uint8Array): StreamStartResult {
       return { initEnd: clusterAt, firstTime: (readUint(bytes, body, body + size) * scale) / 1e9 };
     }
     at = body + size;
+  }
+}
+
+/**
+ * The time of the newest block of a stream, followed chunk by chunk. A splice
+ * must not put the new stream's first keyframe before a frame the browser may
+ * already have read (see player.ts), and `buffered` only tells where every
+ * track has media, not where the longest one ends. The relay sends whole
+ * elements per packet, so each chunk is read on its own; one that does not
+ * parse (a rare piece split across packets) is skipped.
+ */
+export class BlockClock {
+  private scale = DEFAULT_TIMECODE_SCALE;
+  private clusterTime: number | null = null;
+  /** Seconds, on the stream's own timeline; null until a block was seen. */
+  latest: number | null = null;
+
+  /** A new stream begins. */
+  reset(): void {
+    this.scale = DEFAULT_TIMECODE_SCALE;
+    this.clusterTime = null;
+    this.latest = null;
+  }
+
+  feed(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      const header = readElementHeader(bytes, at);
+      if (header === null || header === 'invalid') return;
+      const { id, body, size } = header;
+      if (id === SEGMENT || id === INFO || id === CLUSTER || id === BLOCK_GROUP) {
+        at = body; // enter
+        continue;
+      }
+      if (size === null || body + size > bytes.length) return;
+      if (id === TIMECODE_SCALE) this.scale = readUint(bytes, body, body + size) || DEFAULT_TIMECODE_SCALE;
+      else if (id === TIMECODE) this.clusterTime = readUint(bytes, body, body + size);
+      else if ((id === SIMPLE_BLOCK || id === BLOCK) && this.clusterTime !== null) this.noteBlock(bytes, body, body + size);
+      at = body + size;
+    }
+  }
+
+  private noteBlock(bytes: Uint8Array, from: number, to: number): void {
+    const track = readVint(bytes, from, 8, false);
+    if (track === null || track === 'invalid' || from + track[1] + 2 > to) return;
+    const at = from + track[1];
+    const relative = ((bytes[at] << 8) | bytes[at + 1]) << 16 >> 16; // signed 16-bit
+    const time = ((this.clusterTime as number) + relative) * this.scale / 1e9;
+    if (this.latest === null || time > this.latest) this.latest = time;
   }
 }
