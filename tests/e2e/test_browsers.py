@@ -171,4 +171,5 @@ def restarts_are_seamless(participants: list[Participant]) -> None:
                 or pb.longest_freeze_s > allowed
             ):
                 problems.append(line)
+    print("\n".join(report))  # with -s: what each viewer did
     assert not problems, "recorder restarts were not seamless: " + "; ".join(report)
