@@ -125,8 +125,7 @@ export class WsPublisher {
   /** The tracks changed: record them anew (after the backlog drains, if it is draining). */
   restart(): void {
     if (this.stopped || this.draining) return;
-    this.stopRecorder();
-    this.startRecorder();
+    this.recordAnew();
   }
 
   /** Our uplink as the socket's backlog shows it; poor while a congestion restart drains. */

@@ -185,4 +185,26 @@ describe('WsPublisher', () => {
     publisher.requestKeyframe(20_000); // stopped: nothing to restart
     expect(FakeRecorder.instances).toHaveLength(3);
   });
+
+  it('records a changed track anew after the old recording\'s last chunk, and not at all once stopped', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    publisher.restart(); // another camera
+    first.finish('a-last');
+    expect(FakeRecorder.instances).toHaveLength(2);
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent.slice(1)).toEqual([
+      { binary: 'a-last' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    publisher.restart();
+    publisher.stop(false); // left while the old recording was ending
+    FakeRecorder.instances[1].finish('b-last');
+    vi.advanceTimersByTime(FINAL_CHUNK_WAIT_MS);
+    expect(FakeRecorder.instances).toHaveLength(2);
+    expect(sent.at(-1)).toEqual({ binary: 'b1' });
+  });
 });
