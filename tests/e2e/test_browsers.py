@@ -151,12 +151,14 @@ def restarts_are_seamless(participants: list[Participant]) -> None:
             rebuilds = tally[peer][0] - tally0[peer][0]
             splices = tally[peer][1] - tally0[peer][1]
             pb, pb0 = seen.get(peer), seen0.get(peer)
-            allowed = max(MAX_FREEZE_S, pb0.longest_freeze_s if pb0 else 0.0)
+            before_s = pb0.longest_freeze_s if pb0 else 0.0
+            allowed = max(MAX_FREEZE_S, before_s)
             line = (
                 f"{viewer.name}<{publisher.name}: {restarts[publisher.name]} restarts, "
                 f"{splices} splices, {rebuilds} rebuilds, "
                 + (
-                    f"{pb.fps:.1f} fps, freeze {pb.longest_freeze_s} s (before: {allowed} s)"
+                    f"{pb.fps:.1f} fps, freeze {pb.longest_freeze_s} s "
+                    f"(before the restarts: {before_s} s)"
                     if pb
                     else "no video"
                 )
