@@ -157,6 +157,19 @@ describe('MsePlayer restarts', () => {
     player.destroy();
   });
 
+  it('drops a new stream that a newer one replaces before its first Cluster arrived', () => {
+    const { player, sb } = playingPlayer();
+    player.push(tagged([...cluster(5000), 0xa3, 0x84, 0x81, 0x01, 0x2c, 0x80], 3));
+    sb.finish([[0, 5.2]]);
+    expect(player.restart(MIME)).toBe(true);
+    player.push(tagged(INIT, 4)); // …and no more of that stream
+    expect(player.restart(MIME)).toBe(true);
+    player.push(tagged([...INIT, ...cluster(0)], 5));
+    expect(sb.log).toEqual(['append 3', 'abort', 'offset 5.301', 'append 5']);
+    expect(player.splices).toBe(1);
+    player.destroy();
+  });
+
   it('leaves a new type, or a player that does not play yet, to a fresh player', () => {
     const { player } = playingPlayer();
     expect(player.restart('audio/webm;codecs=opus')).toBe(false);

@@ -104,7 +104,9 @@ export class MsePlayer {
       failed: this.video?.error != null,
     };
     if (restartPlan(state, mimeType) !== 'splice') return false;
-    this.oldLatest = this.clock.latest;
+    // A stream announced before but never queued (no Cluster yet) is dropped: the
+    // buffer still ends with the one before it.
+    if (!this.splicing) this.oldLatest = this.clock.latest;
     this.clock.reset();
     this.head.reset();
     this.init = null;
