@@ -67,3 +67,16 @@ def viewer_tally(page: Any) -> dict[str, tuple[int, int]]:
     """Per remote peer: (rebuilds, splices) of this viewer's player."""
     peers = ws_debug(page)["peers"]
     return {peer: (p.get("rebuilds", 0), p.get("splices", 0)) for peer, p in peers.items()}
+
+
+def ws_summary(page: Any) -> str:
+    """What the page's ws transport did, for a failure message."""
+    debug = ws_debug(page)
+    peers = ", ".join(
+        f"{peer[:4]}: {p.get('bytesAppended', 0)} B, {p.get('splices', 0)} splices, "
+        f"{p.get('rebuilds', 0)} rebuilds"
+        for peer, p in debug["peers"].items()
+    )
+    return (
+        f"sent {debug['chunksSent']} chunks, {debug['keyframeRestarts']} keyframe restarts; {peers}"
+    )

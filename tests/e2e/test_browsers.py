@@ -27,6 +27,7 @@ from tests.e2e.restarts import (
     recorder_restarts,
     restart_recorder,
     viewer_tally,
+    ws_summary,
 )
 from tests.serverproc import ServerProcess
 
@@ -115,8 +116,9 @@ def test_everyone_plays_both_remote_streams(
             )
         except AssertionError:
             seen = {p.name: read_playback(p.page, WINDOW_S) for p in participants}
+            ws = "".join(f"\n{p.name}: {ws_summary(p.page)}" for p in participants if mode == "ws")
             raise AssertionError(
-                f"{mode} {lineup}: not everyone plays: {describe(participants, seen)}\n"
+                f"{mode} {lineup}: not everyone plays: {describe(participants, seen)}{ws}\n"
                 f"{browsers.firefox_log[-3000:]}"
             ) from None
         if mode == "ws":
@@ -127,20 +129,38 @@ def test_everyone_plays_both_remote_streams(
 
 
 def restarts_are_seamless(participants: list[Participant]) -> None:
-    """Each publisher records anew a few times; each viewer splices, never rebuilds or freezes."""
+    """Each publisher records anew a few times; each viewer splices, never rebuilds or freezes.
+
+    Rebuilds and splices are counted exactly. A freeze can also come from the
+    machine (a load spike freezes every stream at once), so a round that only
+    froze too long is run once more, as the other waits here poll.
+    """
+    reports = []
+    for _ in range(2):
+        report, broken, froze = restart_round(participants)
+        reports.append("; ".join(report))
+        if not broken and not froze:
+            return
+        if broken:
+            break
+    raise AssertionError("recorder restarts were not seamless: " + "\n".join(reports))
+
+
+def restart_round(participants: list[Participant]) -> tuple[list[str], bool, bool]:
+    """Every recorder restarts a few times: (report, a count is wrong, a freeze too long)."""
     ids = {p.name: p.self_id for p in participants}
     phase_s = RESTART_ROUNDS * RESTART_GAP_S + 1.0
     before = {p.name: (viewer_tally(p.page), read_playback(p.page, phase_s)) for p in participants}
     restarts0 = {p.name: recorder_restarts(p.page) for p in participants}
     started = time.monotonic()
     for _ in range(RESTART_ROUNDS):
-        for publisher in participants:
+        for publisher in participants:  # a moment apart, as a real call's restarts would be
             restart_recorder(publisher.page)
-        time.sleep(RESTART_GAP_S)
+            time.sleep(RESTART_GAP_S / len(participants))
     time.sleep(max(0.0, started + phase_s - time.monotonic()))  # the last new streams play
     window = time.monotonic() - started
     restarts = {p.name: recorder_restarts(p.page) - restarts0[p.name] for p in participants}
-    report, problems = [], []
+    report, broken, froze = [], False, False
     for viewer in participants:
         tally, seen = viewer_tally(viewer.page), read_playback(viewer.page, window)
         tally0, seen0 = before[viewer.name]
@@ -152,8 +172,7 @@ def restarts_are_seamless(participants: list[Participant]) -> None:
             splices = tally[peer][1] - tally0[peer][1]
             pb, pb0 = seen.get(peer), seen0.get(peer)
             before_s = pb0.longest_freeze_s if pb0 else 0.0
-            allowed = max(MAX_FREEZE_S, before_s)
-            line = (
+            report.append(
                 f"{viewer.name}<{publisher.name}: {restarts[publisher.name]} restarts, "
                 f"{splices} splices, {rebuilds} rebuilds, "
                 + (
@@ -163,15 +182,13 @@ def restarts_are_seamless(participants: list[Participant]) -> None:
                     else "no video"
                 )
             )
-            report.append(line)
-            if (
+            broken |= (
                 restarts[publisher.name] < RESTART_ROUNDS - 1  # one may fall in the 1 s throttle
-                or rebuilds
+                or rebuilds > 0
                 or splices < restarts[publisher.name]
                 or pb is None
                 or pb.frames == 0
-                or pb.longest_freeze_s > allowed
-            ):
-                problems.append(line)
+            )
+            froze |= pb is not None and pb.longest_freeze_s > max(MAX_FREEZE_S, before_s)
     print("\n".join(report))  # with -s: what each viewer did
-    assert not problems, "recorder restarts were not seamless: " + "; ".join(report)
+    return report, broken, froze
