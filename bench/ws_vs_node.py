@@ -1,0 +1,201 @@
+"""ws relay against the original TypeScript/Node Roomtone server, same load, paired rounds.
+
+Both servers speak the same wire protocol (docs/PROTOCOL.md), so one load
+generator, `roomtone loadtest --mode ws`, drives either: N participants each
+publishing a recorder-like WebM (VP8 + Opus at the requested size and bitrate)
+and receiving everyone else's. The Node original forwards each chunk as it
+came; ours parses it, re-clusters it at keyframes and keeps late-join history,
+which is what the ratio prices.
+
+Each round runs both servers back to back, in alternating order, each fresh;
+the ratio is taken within a round (our CPU / Node's) so that the load other
+processes put on the machine cancels out, and the median over rounds is the
+figure. Server CPU is utime + stime of the server process (all its threads)
+from /proc, over the measured window; neither server starts child processes
+(checked).
+
+The Node server is the public github.com/jonnyzzz/roomtone (server/index.ts,
+server/media.ts), never part of this repository: put a checkout in --node-dir
+(default ~/.cache/roomtone-node), e.g.
+
+    git clone https://github.com/jonnyzzz/roomtone ~/.cache/roomtone-node
+    git -C ~/.cache/roomtone-node checkout 0e4b376bf4a306e7be4d39f2ad59946e3f90cb9e
+
+and this script runs `npm ci` and compiles its server (tsc) on first use.
+
+    .venv/bin/python bench/ws_vs_node.py [--rounds 5] [--duration 20] [--participants 10]
+        [--bitrate 1600] [--video 640x480] [--cut elements] [--label after]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.serverproc import running_server  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+NODE_COMMIT = "0e4b376bf4a306e7be4d39f2ad59946e3f90cb9e"
+NODE_ENTRY = Path("dist/server/index.js")
+SERVERS = ("roomtone", "node")
+
+
+def prepare_node(node_dir: Path) -> Path:
+    """The compiled Node server's entry point; installs and builds it on first use."""
+    if not (node_dir / "server" / "index.ts").exists():
+        raise SystemExit(
+            f"no Node Roomtone checkout in {node_dir}: run\n"
+            f"  git clone https://github.com/jonnyzzz/roomtone {node_dir}\n"
+            f"  git -C {node_dir} checkout {NODE_COMMIT}"
+        )
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("node and npm are needed (apt-get install nodejs npm)")
+    if not (node_dir / "node_modules").exists():
+        npm = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        subprocess.run(npm, cwd=node_dir, check=True)
+    entry = node_dir / NODE_ENTRY
+    if not entry.exists():
+        tsc = ["npx", "--no-install", "tsc", "-p", "tsconfig.server.json"]
+        subprocess.run(tsc, cwd=node_dir, check=True)
+    return entry
+
+
+def server_setup(which: str, node_entry: Path) -> tuple[dict[str, str], list[str] | None]:
+    """(environment, command) for `running_server`; None runs `roomtone serve`."""
+    if which == "roomtone":
+        return {"MEDIA_TRANSPORT": "ws", "LOG_LEVEL": "warning"}, None
+    env = {"MEDIA_TRANSPORT": "ws", "ALLOW_INSECURE_HTTP": "true", "MAX_PARTICIPANTS": "100"}
+    return env, ["node", str(node_entry)]
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def measure(which: str, round_no: int, args: argparse.Namespace, node_entry: Path) -> dict:
+    report_path = OUT / f"ws-vs-node-{which}-{round_no}.json"
+    report_path.unlink(missing_ok=True)
+    env, command = server_setup(which, node_entry)
+    with running_server(env, command=command) as server:
+        loadtest = [
+            sys.executable, "-m", "roomtone", "loadtest", "--url", server.url, "--mode", "ws",
+            "--participants", str(args.participants), "--duration", str(args.duration),
+            "--bitrate", str(args.bitrate), "--video", args.video, "--cut", args.cut,
+            "--server-pid", str(server.proc.pid), "--json", str(report_path),
+        ]  # fmt: skip
+        done = subprocess.run(loadtest, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        extra = children(server.proc.pid)
+    if not report_path.exists():
+        raise SystemExit(f"loadtest against {which} failed:\n{done.stderr}")
+    if extra:
+        raise SystemExit(f"{which} server has child processes {extra}: CPU would be undercounted")
+    report = json.loads(report_path.read_text())
+    latency = report["latency_ms"]
+    row = {
+        "server": which,
+        "round": round_no,
+        "cpu_percent": report["server_cpu_percent"],
+        "p50_ms": latency["p50"],
+        "p99_ms": latency["p99"],
+        "delivered": report["delivery_ratio"],
+        "errors": report["errors"],
+        "rss_max_mb": report["server_rss_max_mb"],
+    }
+    print(
+        f"round {round_no} {which:>8}: CPU {row['cpu_percent']} %, p50 {row['p50_ms']} ms, "
+        f"p99 {row['p99_ms']} ms, delivered {row['delivered']}, errors {row['errors']}",
+        file=sys.stderr,
+    )
+    return row
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
+
+
+def summarize(rows: list[dict], rounds: int) -> dict[str, Any]:
+    by = {s: [r for r in rows if r["server"] == s] for s in SERVERS}
+    ratios = []
+    for n in range(rounds):
+        ours = next(r for r in by["roomtone"] if r["round"] == n)["cpu_percent"]
+        theirs = next(r for r in by["node"] if r["round"] == n)["cpu_percent"]
+        if ours is not None and theirs:
+            ratios.append(round(ours / theirs, 3))
+    summary: dict[str, Any] = {"cpu_ratio_per_round": ratios, "cpu_ratio_median": median(ratios)}
+    for server, runs in by.items():
+        summary[server] = {
+            key: median([r[key] for r in runs])
+            for key in ("cpu_percent", "p50_ms", "p99_ms", "delivered", "rss_max_mb")
+        }
+    return summary
+
+
+def table(summary: dict[str, Any]) -> str:
+    lines = [
+        "| server | CPU % of one core | ratio (paired) | p50 ms | p99 ms | delivered |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for server in SERVERS:
+        s = summary[server]
+        ratio = summary["cpu_ratio_median"] if server == "roomtone" else 1.0
+        lines.append(
+            f"| {server} | {s['cpu_percent']} | {ratio} | {s['p50_ms']} | {s['p99_ms']} "
+            f"| {s['delivered']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds [5]")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per run")
+    parser.add_argument("--participants", type=int, default=10)
+    parser.add_argument("--bitrate", type=int, default=1600, help="kbit/s per participant")
+    parser.add_argument("--video", default="640x480", help="VP8 frame size [640x480]")
+    parser.add_argument("--cut", default="elements", choices=("elements", "anywhere"))
+    parser.add_argument(
+        "--node-dir",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "roomtone-node",
+        help="checkout of github.com/jonnyzzz/roomtone [~/.cache/roomtone-node]",
+    )
+    parser.add_argument("--label", default="latest", help="names bench/out/ws-vs-node-LABEL.json")
+    args = parser.parse_args()
+    if not 1 <= args.rounds <= 50:
+        parser.error("--rounds must be within 1-50")
+    node_entry = prepare_node(args.node_dir.expanduser())
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in range(args.rounds):
+        order = SERVERS if n % 2 == 0 else SERVERS[::-1]  # alternate who goes first
+        rows += [measure(which, n, args, node_entry) for which in order]
+    summary = summarize(rows, args.rounds)
+    result = {"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows, **summary}
+    path = OUT / f"ws-vs-node-{args.label}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(summary))
+    print(f"ratio per round: {summary['cpu_ratio_per_round']}", file=sys.stderr)
+    print(f"wrote {path.relative_to(ROOT)}; {shlex.join(sys.argv)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
