@@ -45,7 +45,7 @@ def test_history_starts_at_the_latest_sync_cluster() -> None:
     push(stream, init[10:])
     assert payload(stream.init_frames) == init and not stream.ready
     batches = push(stream, c1 + c2)
-    assert [b.sync for b in batches] == [True, False]
+    assert [b.sync for b in batches] == [True]  # one piece: nothing cut between c1 and c2
     assert payload(stream.history or []) == c1 + delta(60)
     assert payload(stream.catch_up_frames()) == init + c1 + delta(60)
     # c3 arrives in pieces: the history switches to a new cluster at the keyframe.
@@ -114,13 +114,13 @@ def test_history_grows_only_as_batches_are_taken() -> None:
     """The relay delivers each batch before the next enters the history (no duplicates)."""
     stream = make()
     init = media.init_segment((1, 1))
-    one, two = media.cluster(key(10)), media.cluster(delta(10))
-    push(stream, init)
-    batches = stream.push(one + two)
+    one, two, three = media.cluster(key(10)), media.cluster(delta(10)), media.cluster(key(20))
+    push(stream, init + one)
+    batches = stream.push(two + three)
     first = next(batches)
-    assert first.sync and payload(stream.history or []) == one
-    next(batches)
-    assert payload(stream.history or []) == one + delta(10)
+    assert not first.sync and payload(stream.history or []) == one + delta(10)
+    assert next(batches).sync
+    assert payload(stream.history or []) == three
 
 
 def test_non_webm_passes_through_to_live_recipients_only() -> None:
