@@ -27,25 +27,34 @@ Cluster children other than blocks (Position, PrevSize, Void, CRC-32) and
 level-1 elements after the first Cluster (Cues, Tags: meaningless for a live
 stream, and they would end an unknown-size cluster) are left out. Streams
 without video pass through as they are: any cluster is a sync point there.
+
+In every stream the Segment's size, if the publisher wrote one, is marked
+unknown in the init segment: what the relay sends has another length than
+what was recorded, and a late joiner's stream starts later anyway.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from roomtone.wsrelay.ebml import WebmError, iter_children, read_header, read_uint, read_vint
 from roomtone.wsrelay.webm import (
     BLOCK,
     BLOCK_GROUP,
     CLUSTER,
+    EBML_HEADER,
     KEYFRAME_FLAG,
     REFERENCE_BLOCK,
+    SEGMENT,
     SIMPLE_BLOCK,
     Piece,
     WebmParser,
 )
 
 TIMECODE = 0xE7
-# Cluster ID, then the 8-byte "unknown size" (all value bits set), then Timecode.
-_CLUSTER_HEAD = CLUSTER.to_bytes(4, "big") + b"\x01\xff\xff\xff\xff\xff\xff\xff"
+UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"  # 8 bytes, all value bits set
+# Cluster ID, then the unknown size, then Timecode.
+_CLUSTER_HEAD = CLUSTER.to_bytes(4, "big") + UNKNOWN_SIZE
 
 
 def _timecode_element(value: int) -> bytes:
@@ -67,6 +76,7 @@ class Reclusterer:
         # The output piece being built: its parts, and [cluster_start, sync] (None: no piece).
         self._parts: list[bytes | memoryview] = []
         self._flags: list[bool] | None = None
+        self._segment_seen = False  # its header went by (its size made unknown)
 
     @property
     def video_tracks(self) -> set[int]:
@@ -81,13 +91,42 @@ class Reclusterer:
         out: list[Piece] = []
         video = self.parser.video_tracks
         for piece in pieces:
-            if piece.init or not video:
+            if piece.init and not self._segment_seen:
+                self._flush(out)
+                out.append(self._unknown_segment_size(piece))
+            elif piece.init or not video:
                 self._flush(out)
                 out.append(piece)
             else:
                 self._recluster(piece.data, video, out)
         self._flush(out)
         return out
+
+    def _unknown_segment_size(self, piece: Piece) -> Piece:
+        """The init piece with the Segment's size, if it is in there, made unknown.
+
+        The parser starts init pieces on element boundaries: the EBML header,
+        then the Segment's header, in this piece or a later one.
+        """
+        data = piece.data
+        pos, end = 0, len(data)
+        while pos < end:
+            header = read_header(data, pos, end)
+            if header is None:
+                break
+            element_id, size, header_length = header
+            if element_id == EBML_HEADER and size is not None:
+                pos += header_length + size
+                continue
+            self._segment_seen = True
+            if element_id != SEGMENT:
+                break
+            size_at, body = pos + 4, pos + header_length  # a Segment ID is 4 bytes
+            if data[size_at:body] != UNKNOWN_SIZE:
+                data = b"".join((data[:size_at], UNKNOWN_SIZE, data[body:]))
+                return replace(piece, data=data)
+            break
+        return piece
 
     def _flush(self, out: list[Piece]) -> None:
         if self._flags is not None and self._parts:
