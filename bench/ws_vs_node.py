@@ -92,6 +92,7 @@ def children(pid: int) -> list[int]:
 def measure(which: str, round_no: int, args: argparse.Namespace, node_entry: Path) -> dict:
     report_path = OUT / f"ws-vs-node-{which}-{round_no}.json"
     report_path.unlink(missing_ok=True)
+    load = os.getloadavg()[0]  # other work on the machine: latency percentiles feel it first
     env, command = server_setup(which, node_entry)
     with running_server(env, command=command) as server:
         loadtest = [
@@ -117,10 +118,12 @@ def measure(which: str, round_no: int, args: argparse.Namespace, node_entry: Pat
         "delivered": report["delivery_ratio"],
         "errors": report["errors"],
         "rss_max_mb": report["server_rss_max_mb"],
+        "loadavg_1min": round(load, 2),
     }
     print(
         f"round {round_no} {which:>8}: CPU {row['cpu_percent']} %, p50 {row['p50_ms']} ms, "
-        f"p99 {row['p99_ms']} ms, delivered {row['delivered']}, errors {row['errors']}",
+        f"p99 {row['p99_ms']} ms, delivered {row['delivered']}, errors {row['errors']}, "
+        f"load {row['loadavg_1min']}",
         file=sys.stderr,
     )
     return row
@@ -143,7 +146,14 @@ def summarize(rows: list[dict], rounds: int) -> dict[str, Any]:
     for server, runs in by.items():
         summary[server] = {
             key: median([r[key] for r in runs])
-            for key in ("cpu_percent", "p50_ms", "p99_ms", "delivered", "rss_max_mb")
+            for key in (
+                "cpu_percent",
+                "p50_ms",
+                "p99_ms",
+                "delivered",
+                "rss_max_mb",
+                "loadavg_1min",
+            )
         }
     return summary
 
