@@ -10,7 +10,9 @@ which is what the ratio prices.
 Each round runs both servers back to back, in alternating order, each fresh;
 the ratio is taken within a round (our CPU / Node's) so that the load other
 processes put on the machine cancels out, and the median over rounds is the
-figure. Server CPU is utime + stime of the server process (all its threads)
+figure. `--baseline REF` adds Roomtone as of a git commit (its `roomtone/`
+exported to bench/out/, run with this venv) to every round: before and after
+a change, measured side by side. Server CPU is utime + stime of the server process (all its threads)
 from /proc, over the measured window; neither server starts child processes
 (checked).
 
@@ -24,7 +26,7 @@ server/media.ts), never part of this repository: put a checkout in --node-dir
 and this script runs `npm ci` and compiles its server (tsc) on first use.
 
     .venv/bin/python bench/ws_vs_node.py [--rounds 5] [--duration 20] [--participants 10]
-        [--bitrate 1600] [--video 640x480] [--cut elements] [--label after]
+        [--bitrate 1600] [--video 640x480] [--cut elements] [--baseline REF] [--label NAME]
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from tests.serverproc import running_server  # noqa: E402
 OUT = ROOT / "bench" / "out"
 NODE_COMMIT = "0e4b376bf4a306e7be4d39f2ad59946e3f90cb9e"
 NODE_ENTRY = Path("dist/server/index.js")
-SERVERS = ("roomtone", "node")
+SERVE = "import sys; sys.path.insert(0, sys.argv.pop(1)); from roomtone.cli import main; main()"
 
 
 def prepare_node(node_dir: Path) -> Path:
@@ -71,12 +73,38 @@ def prepare_node(node_dir: Path) -> Path:
     return entry
 
 
-def server_setup(which: str, node_entry: Path) -> tuple[dict[str, str], list[str] | None]:
-    """(environment, command) for `running_server`; None runs `roomtone serve`."""
-    if which == "roomtone":
-        return {"MEDIA_TRANSPORT": "ws", "LOG_LEVEL": "warning"}, None
-    env = {"MEDIA_TRANSPORT": "ws", "ALLOW_INSECURE_HTTP": "true", "MAX_PARTICIPANTS": "100"}
-    return env, ["node", str(node_entry)]
+def export_baseline(ref: str) -> Path:
+    """`roomtone/` as of git `ref`, exported under bench/out/ (once per commit)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    target = OUT / f"baseline-{commit[:12]}"
+    if not (target / "roomtone" / "cli.py").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", commit, "roomtone"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def contenders(args: argparse.Namespace, node_entry: Path) -> dict[str, tuple[dict, list | None]]:
+    """name -> (environment, command) for `running_server`; None runs `roomtone serve`."""
+    ours = {"MEDIA_TRANSPORT": "ws", "LOG_LEVEL": "warning"}
+    found: dict[str, tuple[dict, list | None]] = {"roomtone": (ours, None)}
+    if args.baseline:
+        source = export_baseline(args.baseline)
+        found[f"roomtone@{args.baseline}"] = (
+            ours,
+            [sys.executable, "-c", SERVE, str(source), "serve"],
+        )
+    node = {"MEDIA_TRANSPORT": "ws", "ALLOW_INSECURE_HTTP": "true", "MAX_PARTICIPANTS": "100"}
+    found["node"] = (node, ["node", str(node_entry)])
+    return found
 
 
 def children(pid: int) -> list[int]:
@@ -89,11 +117,13 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def measure(which: str, round_no: int, args: argparse.Namespace, node_entry: Path) -> dict:
-    report_path = OUT / f"ws-vs-node-{which}-{round_no}.json"
+def measure(
+    which: str, setup: tuple[dict, list | None], round_no: int, args: argparse.Namespace
+) -> dict:
+    report_path = OUT / f"ws-vs-node-{which.replace('@', '-')}-{round_no}.json"
     report_path.unlink(missing_ok=True)
     load = os.getloadavg()[0]  # other work on the machine: latency percentiles feel it first
-    env, command = server_setup(which, node_entry)
+    env, command = setup
     with running_server(env, command=command) as server:
         loadtest = [
             sys.executable, "-m", "roomtone", "loadtest", "--url", server.url, "--mode", "ws",
@@ -121,7 +151,7 @@ def measure(which: str, round_no: int, args: argparse.Namespace, node_entry: Pat
         "loadavg_1min": round(load, 2),
     }
     print(
-        f"round {round_no} {which:>8}: CPU {row['cpu_percent']} %, p50 {row['p50_ms']} ms, "
+        f"round {round_no} {which:>12}: CPU {row['cpu_percent']} %, p50 {row['p50_ms']} ms, "
         f"p99 {row['p99_ms']} ms, delivered {row['delivered']}, errors {row['errors']}, "
         f"load {row['loadavg_1min']}",
         file=sys.stderr,
@@ -134,41 +164,33 @@ def median(values: list[float | None]) -> float | None:
     return round(statistics.median(present), 3) if present else None
 
 
-def summarize(rows: list[dict], rounds: int) -> dict[str, Any]:
-    by = {s: [r for r in rows if r["server"] == s] for s in SERVERS}
-    ratios = []
-    for n in range(rounds):
-        ours = next(r for r in by["roomtone"] if r["round"] == n)["cpu_percent"]
-        theirs = next(r for r in by["node"] if r["round"] == n)["cpu_percent"]
-        if ours is not None and theirs:
-            ratios.append(round(ours / theirs, 3))
-    summary: dict[str, Any] = {"cpu_ratio_per_round": ratios, "cpu_ratio_median": median(ratios)}
-    for server, runs in by.items():
-        summary[server] = {
-            key: median([r[key] for r in runs])
-            for key in (
-                "cpu_percent",
-                "p50_ms",
-                "p99_ms",
-                "delivered",
-                "rss_max_mb",
-                "loadavg_1min",
-            )
-        }
+def summarize(rows: list[dict], names: list[str], rounds: int) -> dict[str, Any]:
+    """Per server: medians over rounds, and its CPU over Node's within each round."""
+    summary: dict[str, Any] = {}
+    for name in names:
+        runs = [r for r in rows if r["server"] == name]
+        ratios = []
+        for n in range(rounds):
+            mine = next(r for r in runs if r["round"] == n)["cpu_percent"]
+            node = next(r for r in rows if r["server"] == "node" and r["round"] == n)
+            if mine is not None and node["cpu_percent"]:
+                ratios.append(round(mine / node["cpu_percent"], 3))
+        keys = ("cpu_percent", "p50_ms", "p99_ms", "delivered", "rss_max_mb", "loadavg_1min")
+        summary[name] = {key: median([r[key] for r in runs]) for key in keys}
+        summary[name]["cpu_ratio_per_round"] = ratios
+        summary[name]["cpu_ratio_median"] = median(ratios)
     return summary
 
 
 def table(summary: dict[str, Any]) -> str:
     lines = [
-        "| server | CPU % of one core | ratio (paired) | p50 ms | p99 ms | delivered |",
+        "| server | CPU % of one core | CPU / Node's (paired) | p50 ms | p99 ms | delivered |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for server in SERVERS:
-        s = summary[server]
-        ratio = summary["cpu_ratio_median"] if server == "roomtone" else 1.0
+    for name, s in summary.items():
         lines.append(
-            f"| {server} | {s['cpu_percent']} | {ratio} | {s['p50_ms']} | {s['p99_ms']} "
-            f"| {s['delivered']} |"
+            f"| {name} | {s['cpu_percent']} | {s['cpu_ratio_median']} | {s['p50_ms']} "
+            f"| {s['p99_ms']} | {s['delivered']} |"
         )
     return "\n".join(lines)
 
@@ -187,22 +209,29 @@ def main() -> int:
         default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "roomtone-node",
         help="checkout of github.com/jonnyzzz/roomtone [~/.cache/roomtone-node]",
     )
+    parser.add_argument("--baseline", help="also run Roomtone as of this git commit")
     parser.add_argument("--label", default="latest", help="names bench/out/ws-vs-node-LABEL.json")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 50:
         parser.error("--rounds must be within 1-50")
     node_entry = prepare_node(args.node_dir.expanduser())
     OUT.mkdir(parents=True, exist_ok=True)
+    servers = contenders(args, node_entry)
+    names = list(servers)
     rows = []
     for n in range(args.rounds):
-        order = SERVERS if n % 2 == 0 else SERVERS[::-1]  # alternate who goes first
-        rows += [measure(which, n, args, node_entry) for which in order]
-    summary = summarize(rows, args.rounds)
+        order = names[n % len(names) :] + names[: n % len(names)]  # who goes first rotates
+        rows += [measure(which, servers[which], n, args) for which in order]
+    summary = summarize(rows, names, args.rounds)
     result = {"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows, **summary}
     path = OUT / f"ws-vs-node-{args.label}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(table(summary))
-    print(f"ratio per round: {summary['cpu_ratio_per_round']}", file=sys.stderr)
+    for name in names:
+        print(
+            f"{name}: CPU / Node's per round {summary[name]['cpu_ratio_per_round']}",
+            file=sys.stderr,
+        )
     print(f"wrote {path.relative_to(ROOT)}; {shlex.join(sys.argv)}", file=sys.stderr)
     return 0
 
