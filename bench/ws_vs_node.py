@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.serverproc import running_server  # noqa: E402
+from tests.serverproc import ROOMTONE_SERVE, running_server  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 NODE_COMMIT = "0e4b376bf4a306e7be4d39f2ad59946e3f90cb9e"
@@ -92,10 +92,10 @@ def export_baseline(ref: str) -> Path:
     return target
 
 
-def contenders(args: argparse.Namespace, node_entry: Path) -> dict[str, tuple[dict, list | None]]:
-    """name -> (environment, command) for `running_server`; None runs `roomtone serve`."""
+def contenders(args: argparse.Namespace, node_entry: Path) -> dict[str, tuple[dict, list]]:
+    """name -> (environment, command) for `running_server`."""
     ours = {"MEDIA_TRANSPORT": "ws", "LOG_LEVEL": "warning"}
-    found: dict[str, tuple[dict, list | None]] = {"roomtone": (ours, None)}
+    found: dict[str, tuple[dict, list]] = {"roomtone": (ours, ROOMTONE_SERVE)}
     if args.baseline:
         source = export_baseline(args.baseline)
         found[f"roomtone@{args.baseline}"] = (
@@ -117,16 +117,17 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def measure(
-    which: str, setup: tuple[dict, list | None], round_no: int, args: argparse.Namespace
-) -> dict:
+def measure(which: str, setup: tuple[dict, list], round_no: int, args: argparse.Namespace) -> dict:
     report_path = OUT / f"ws-vs-node-{which.replace('@', '-')}-{round_no}.json"
     report_path.unlink(missing_ok=True)
     load = os.getloadavg()[0]  # other work on the machine: latency percentiles feel it first
     env, command = setup
-    with running_server(env, command=command) as server:
+    # nice execs its command: the server's pid stays the one measured.
+    nice = ["nice", "-n", str(args.nice)] if args.nice else []
+    with running_server(env, command=[*nice, *command]) as server:
         loadtest = [
-            sys.executable, "-m", "roomtone", "loadtest", "--url", server.url, "--mode", "ws",
+            *nice, sys.executable, "-m", "roomtone", "loadtest",
+            "--url", server.url, "--mode", "ws",
             "--participants", str(args.participants), "--duration", str(args.duration),
             "--bitrate", str(args.bitrate), "--video", args.video, "--cut", args.cut,
             "--server-pid", str(server.proc.pid), "--json", str(report_path),
@@ -210,6 +211,13 @@ def main() -> int:
         help="checkout of github.com/jonnyzzz/roomtone [~/.cache/roomtone-node]",
     )
     parser.add_argument("--baseline", help="also run Roomtone as of this git commit")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run servers and load generator at this niceness (negative: root; shields "
+        "latency figures from other work on the machine, the same for every server)",
+    )
     parser.add_argument("--label", default="latest", help="names bench/out/ws-vs-node-LABEL.json")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 50:
