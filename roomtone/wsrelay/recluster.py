@@ -169,10 +169,9 @@ class Reclusterer:
                 continue
             if self._in_cluster_time is None:
                 raise WebmError("block before its cluster's Timecode")
-            first = data[body]
-            if element_id == SIMPLE_BLOCK and first & 0x80 and body + 4 <= element_end:
+            if element_id == SIMPLE_BLOCK and body + 4 <= element_end and data[body] & 0x80:
                 # The usual block: a one-byte track number, then timecode and flags.
-                track = first & 0x7F
+                track = data[body] & 0x7F
                 timecode_at = body + 1
                 relative = ((data[body + 1] << 8 | data[body + 2]) ^ 0x8000) - 0x8000
                 keyframe = data[body + 3] & KEYFRAME_FLAG != 0

@@ -110,6 +110,17 @@ def test_garbage_fails_the_stream_once() -> None:
     assert stream.failed and push(stream, media.init_segment((1, 1))) == []
 
 
+@pytest.mark.parametrize("body", [b"", b"\x81", b"\x81\x00\x00", b"\x00\x00\x00\x00"])
+def test_a_block_too_short_for_its_header_fails_the_stream(body: bytes) -> None:
+    """Also as the last bytes of a chunk, where reading past the block would hit the end."""
+    stream = make()
+    push(stream, media.init_segment((1, 1)))
+    cluster = media.cluster(key(10)) + media.element(media.SIMPLEBLOCK_ID, body)
+    with pytest.raises(StreamError):
+        push(stream, cluster)
+    assert stream.failed
+
+
 def test_history_grows_only_as_batches_are_taken() -> None:
     """The relay delivers each batch before the next enters the history (no duplicates)."""
     stream = make()
