@@ -7,14 +7,16 @@ and receiving everyone else's. The Node original forwards each chunk as it
 came; ours parses it, re-clusters it at keyframes and keeps late-join history,
 which is what the ratio prices.
 
-Each round runs both servers back to back, in alternating order, each fresh;
-the ratio is taken within a round (our CPU / Node's) so that the load other
-processes put on the machine cancels out, and the median over rounds is the
-figure. `--baseline REF` adds Roomtone as of a git commit (its `roomtone/`
-exported to bench/out/, run with this venv) to every round: before and after
-a change, measured side by side. Server CPU is utime + stime of the server process (all its threads)
-from /proc, over the measured window; neither server starts child processes
-(checked).
+Each round runs every server fresh, one after another, in rotating order;
+the ratio is taken within a round (a server's CPU / Node's) so that the load
+other processes put on the machine cancels out, and the median over rounds
+is the figure. `--baseline REF` adds Roomtone as of a git commit (its
+`roomtone/` exported to bench/out/, run with this venv) to every round:
+before and after a change, measured side by side. Server CPU is utime +
+stime of the server process (all its threads) from /proc, over the measured
+window; no server starts child processes (checked). `--nice -10` runs
+servers and load generator at a higher priority, all alike, so that latency
+percentiles follow other work on the machine less.
 
 The Node server is the public github.com/jonnyzzz/roomtone (server/index.ts,
 server/media.ts), never part of this repository: put a checkout in --node-dir
@@ -26,7 +28,8 @@ server/media.ts), never part of this repository: put a checkout in --node-dir
 and this script runs `npm ci` and compiles its server (tsc) on first use.
 
     .venv/bin/python bench/ws_vs_node.py [--rounds 5] [--duration 20] [--participants 10]
-        [--bitrate 1600] [--video 640x480] [--cut elements] [--baseline REF] [--label NAME]
+        [--bitrate 1600] [--video 640x480] [--cut elements] [--baseline REF] [--nice N]
+        [--label NAME]
 """
 
 from __future__ import annotations
