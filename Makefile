@@ -9,7 +9,7 @@ WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f -print 
 CHROMIUM ?= chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup web browser browser-packages lint test-web test-py bench clean
+.PHONY: run test setup web browser browser-packages lint test-web test-py bench bench-ws-node clean
 
 run: setup web
 	ALLOW_INSECURE_HTTP=true $(BIN)/roomtone serve
@@ -84,6 +84,11 @@ bench: setup
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python bench/sfu.py
 	$(BIN)/python bench/wsfanout.py
+
+# The ws relay against the original TypeScript/Node server (github.com/jonnyzzz/roomtone,
+# checked out in ~/.cache/roomtone-node: see bench/ws_vs_node.py), same load, paired rounds.
+bench-ws-node: setup
+	$(BIN)/python bench/ws_vs_node.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) web/node_modules tests/e2e/firefox/node_modules roomtone/static

@@ -6,6 +6,12 @@ that a slow client only ever delays itself: producers never await a socket.
 Media frames are counted per publisher so the WS relay can bound memory and
 discard a subscriber's backlog; control messages are never dropped, but a
 client that lets them pile up past a hard limit is disconnected.
+
+Media goes in as complete WebSocket frames (wsframe.py), the same bytes for
+every subscriber. With a FrameSink attached (a real socket), a frame is written
+at once when nothing is queued ahead of it and the socket is not backed up:
+the usual case costs one transport write, no queue entry and no task switch.
+Otherwise it waits in the queue like everything else.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from roomtone.protocol import CLOSE_NOT_READING, Closing
+from roomtone.wsframe import FrameSink, frame_payload
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,9 @@ class Outbox:
         self._send_text = send_text
         self._send_bytes = send_bytes
         self._close = close
-        # Items: (key, payload). key None → text; otherwise binary keyed by publisher id.
+        self._sink: FrameSink | None = None  # without one, frames go through send_bytes
+        self._busy = False  # the writer holds an item it took off the queue
+        # Items: (key, payload). key None → text; otherwise a binary frame keyed by publisher id.
         self._items: collections.deque[tuple[str | None, str | bytes]] = collections.deque()
         self._media_bytes: dict[str, int] = collections.defaultdict(int)
         self._control_count = 0
@@ -46,6 +55,10 @@ class Outbox:
         self._drained = asyncio.Event()
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+
+    def attach(self, sink: FrameSink | None) -> None:
+        """Write media frames straight to this socket (before `start`)."""
+        self._sink = sink
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -75,8 +88,14 @@ class Outbox:
         self._wakeup.set()
 
     def send_binary(self, key: str, frame: bytes) -> None:
-        """Queue a binary frame attributed to publisher `key`; the caller enforces bounds."""
+        """Send a binary frame (wsframe.binary_frame) of publisher `key`; the caller
+        enforces bounds on what is queued."""
         if self._closed:
+            return
+        sink = self._sink
+        if sink is not None and not self._items and not self._busy and not sink.paused:
+            if not sink.closing:
+                sink.write(frame)
             return
         self._media_bytes[key] += len(frame)
         self._items.append((key, frame))
@@ -121,6 +140,17 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def _send_frame(self, frame: bytes) -> None:
+        sink = self._sink
+        if sink is None:
+            await self._send_bytes(bytes(frame_payload(frame)))
+            return
+        if sink.paused:
+            await sink.drain()
+        if sink.closing:
+            raise ConnectionResetError("socket closing")
+        sink.write(frame)
+
     async def _run(self) -> None:
         try:
             while not self._closed:
@@ -130,6 +160,7 @@ class Outbox:
                     await self._wakeup.wait()
                     continue
                 key, payload = self._items.popleft()
+                self._busy = True  # until it is written: a frame sent meanwhile must queue
                 if key is None:
                     self._control_count -= 1
                     await self._send_text(payload)  # type: ignore[arg-type]
@@ -137,7 +168,8 @@ class Outbox:
                     self._media_bytes[key] -= len(payload)
                     if self._media_bytes[key] <= 0:
                         del self._media_bytes[key]
-                    await self._send_bytes(payload)  # type: ignore[arg-type]
+                    await self._send_frame(payload)  # type: ignore[arg-type]
+                self._busy = False
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             # The socket went away (or we were stopped); the reader side cleans up.
             self._closed = True

@@ -31,6 +31,7 @@ from roomtone.ratelimit import DebtLimit, SustainedLimit
 from roomtone.room import Participant, Room, RoomFull, clean_name
 from roomtone.security import client_address
 from roomtone.transport import Transport
+from roomtone.wsframe import FrameSink
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Session:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        self.outbox.attach(FrameSink.attach(self.ws))  # media frames straight to the socket
         self.outbox.start()
         self.keepalive.start()
         timeout = self.signaling.config.join_timeout_seconds

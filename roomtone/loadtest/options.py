@@ -27,6 +27,7 @@ class Options:
     participants: int
     duration: float
     bitrate_kbps: int = 600
+    video_size: tuple[int, int] = (320, 240)
     timeslice_ms: int = 200
     cut: str = "anywhere"
     server_pid: int | None = None
@@ -76,6 +77,18 @@ def _bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
     return parse
 
 
+def _video_size(text: str) -> tuple[int, int]:
+    """`WIDTHxHEIGHT`, even numbers (4:2:0 video) within 64x64-1920x1080."""
+    width, _, height = text.lower().partition("x")
+    try:
+        size = int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT (got {text!r})") from None
+    if not (64 <= size[0] <= 1920 and 64 <= size[1] <= 1080) or size[0] % 2 or size[1] % 2:
+        raise argparse.ArgumentTypeError(f"must be even, within 64x64-1920x1080 (got {text})")
+    return size
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:5670")
     parser.add_argument("--mode", required=True, choices=MODES, help="media transport to load")
@@ -98,6 +111,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_bounded(int, 32, 20000),
         default=600,
         help="media bitrate per participant in kbit/s [default: 600]",
+    )
+    parser.add_argument(
+        "--video",
+        dest="video_size",
+        type=_video_size,
+        default=(320, 240),
+        metavar="WxH",
+        help="video frame size of the synthetic VP8 [default: 320x240]",
     )
     parser.add_argument(
         "--timeslice",
@@ -133,6 +154,7 @@ def from_namespace(args: argparse.Namespace) -> Options:
         participants=args.participants,
         duration=args.duration,
         bitrate_kbps=args.bitrate_kbps,
+        video_size=args.video_size,
         timeslice_ms=args.timeslice_ms,
         cut=args.cut,
         server_pid=args.server_pid,

@@ -67,6 +67,7 @@ def build(result: RunResult) -> dict[str, Any]:
         "participants_requested": options.participants,
         "duration_s": round(seconds, 2),
         "bitrate_kbps": options.bitrate_kbps,
+        "video": "{}x{}".format(*options.video_size),
         "server_pid": options.server_pid,
         # ramp: weighted by step length (all steps have the same length)
         "server_cpu_percent": _round(_mean(cpu)),

@@ -82,7 +82,8 @@ class Run:
         self.planned = planned
         self.progress = Progress(f"loadtest {options.mode}", planned, stream)
         self.sampler = CpuSampler(options.server_pid) if options.server_pid else None
-        spec = MediaSpec(bitrate_kbps=options.bitrate_kbps)
+        width, height = options.video_size
+        spec = MediaSpec(bitrate_kbps=options.bitrate_kbps, width=width, height=height)
         if options.mode == "ws":
             self.unit = "chunks"
             self.units_per_second = 1000.0 / options.timeslice_ms

@@ -38,21 +38,49 @@ def read_vint(
     return (value if keep_marker else payload), length, all_ones
 
 
+# The two reserved IDs of each length: all value bits zero, all value bits one.
+_RESERVED_IDS = frozenset(
+    value for n in range(1, MAX_ID_LENGTH + 1) for value in (1 << 7 * n, (1 << 8 * n - n + 1) - 1)
+)
+
+
 def read_header(data: bytes | bytearray, pos: int, end: int) -> tuple[int, int | None, int] | None:
-    """(element id, size or None if unknown, header length) at `pos`, or None if cut off."""
-    id_vint = read_vint(data, pos, end, keep_marker=True)
-    if id_vint is None:
+    """(element id, size or None if unknown, header length) at `pos`, or None if cut off.
+
+    Called for every element the relay walks, so the two variable-length
+    integers are decoded inline rather than through `read_vint`.
+    """
+    if pos >= end:
         return None
-    element_id, id_length, id_all_ones = id_vint
+    first = data[pos]
+    if first == 0:
+        raise WebmError("invalid variable-length integer (first byte 0)")
+    id_length = 9 - first.bit_length()
+    size_at = pos + id_length
+    if size_at > end:
+        return None
     if id_length > MAX_ID_LENGTH:
         raise WebmError(f"element ID of {id_length} bytes (at most {MAX_ID_LENGTH})")
-    if id_all_ones or element_id == 1 << (7 * id_length):
+    element_id = first if id_length == 1 else int.from_bytes(data[pos:size_at], "big")
+    if element_id in _RESERVED_IDS:
         raise WebmError(f"reserved element ID 0x{element_id:X}")
-    size_vint = read_vint(data, pos + id_length, end, keep_marker=False)
-    if size_vint is None:
+    if size_at >= end:
         return None
-    size, size_length, unknown = size_vint
-    return element_id, (None if unknown else size), id_length + size_length
+    second = data[size_at]
+    if second == 0:
+        raise WebmError("invalid variable-length integer (first byte 0)")
+    size_length = 9 - second.bit_length()
+    body = size_at + size_length
+    if body > end:
+        return None
+    if size_length == 1:
+        size = second & 0x7F
+        unknown = size == 0x7F
+    else:
+        mask = (1 << 7 * size_length) - 1
+        size = int.from_bytes(data[size_at:body], "big") & mask
+        unknown = size == mask
+    return element_id, (None if unknown else size), body - pos
 
 
 def iter_children(data: bytes | bytearray, start: int, end: int) -> Iterator[tuple[int, int, int]]:

@@ -92,10 +92,10 @@ class Fanout:
             publication.subscriptions.pop(participant_id, None)
 
     def deliver(self, publication: Publication, batch: Batch) -> None:
-        """The hot path: queue one batch (the same packet objects) to every live subscriber."""
+        """The hot path: queue one batch (the same frame objects) to every live subscriber."""
         key = publication.id
         size = batch.size
-        packets = batch.packets
+        frames = batch.frames
         for subscription in publication.subscriptions.values():
             if not subscription.live:
                 continue
@@ -105,8 +105,8 @@ class Fanout:
                 if not subscription.live or not self._fits(outbox, size):
                     self._mark_waiting(subscription)
                     continue
-            for packet in packets:
-                outbox.send_binary(key, packet)
+            for frame in frames:
+                outbox.send_binary(key, frame)
         if batch.sync:
             for subscription in publication.subscriptions.values():
                 if not subscription.live:
@@ -118,14 +118,14 @@ class Fanout:
         return queued == 0 or queued + size <= self.queue_bytes
 
     def _catch_up(self, publication: Publication, subscription: Subscription) -> None:
-        """Init segment + history, then LIVE; the history packets are shared, not copied."""
+        """Init segment + history, then LIVE; the history frames are shared, not copied."""
         outbox = subscription.subscriber.outbox
         if subscription.restart:
             outbox.send_text(publication.media_start_text())
             subscription.restart = False
         key = publication.id
-        for packet in publication.stream.catch_up_packets():
-            outbox.send_binary(key, packet)
+        for frame in publication.stream.catch_up_frames():
+            outbox.send_binary(key, frame)
         subscription.live = True
 
     def _mark_waiting(self, subscription: Subscription) -> None:

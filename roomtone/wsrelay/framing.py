@@ -2,11 +2,13 @@
 
 Clients learn whose media a binary frame carries from this header alone, so
 the relay never sends JSON on the media path. The header of a publisher is
-built once; a piece of media is framed once and the same bytes object goes to
-every subscriber.
+built once; a piece of media is framed once, as a complete WebSocket frame
+(wsframe.py), and the same bytes object goes to every subscriber.
 """
 
 from __future__ import annotations
+
+from roomtone.wsframe import binary_frame
 
 VERSION = 1
 MAX_ID_BYTES = 120
@@ -24,8 +26,9 @@ def packet_header(peer_id: str) -> bytes:
     return bytes((VERSION, len(raw))) + raw
 
 
-def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
-    """Frame `data` as few packets as possible, each at most `max_packet` bytes in all.
+def split_frames(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
+    """`data` as few WebSocket frames as possible, each carrying one packet of at most
+    `max_packet` bytes (header included); the only copy `data` goes through here.
 
     A piece of media can be larger than one WebSocket message may be (a piece
     gathers whole elements across chunks); splitting keeps every byte, whereas
@@ -35,9 +38,9 @@ def split_packets(header: bytes, data: bytes, max_packet: int) -> list[bytes]:
     if room <= 0:
         raise ValueError("max_packet leaves no room for media after the header")
     if len(data) <= room:
-        return [header + data]
+        return [binary_frame(header, data)]
     view = memoryview(data)
-    return [b"".join((header, view[i : i + room])) for i in range(0, len(data), room)]
+    return [binary_frame(header, view[i : i + room]) for i in range(0, len(data), room)]
 
 
 def parse_packet(packet: bytes | bytearray | memoryview) -> tuple[str, memoryview]:

@@ -1,9 +1,9 @@
-"""One publisher's media stream as the relay keeps it: framed packets, ready to send.
+"""One publisher's media stream as the relay keeps it: WebSocket frames, ready to send.
 
 A late joiner needs the initialization segment and then media from a sync
 point (a cluster whose first video frame is a keyframe). The stream keeps
-both as the very packets already sent to live subscribers, so catching someone
-up costs no copying: init packets, then the history since the latest sync
+both as the very frames already sent to live subscribers, so catching someone
+up costs no copying: init frames, then the history since the latest sync
 cluster began. History is bounded; when it would grow past the bound it is
 dropped and late joiners wait for the next sync point instead.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from roomtone.wsrelay.framing import packet_header, split_packets
+from roomtone.wsrelay.framing import packet_header, split_frames
 from roomtone.wsrelay.recluster import Reclusterer
 from roomtone.wsrelay.webm import DEFAULT_MAX_ELEMENT_BYTES, Piece, WebmError, WebmParser
 
@@ -26,13 +26,13 @@ class StreamError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """The packets of one piece, for live subscribers.
+    """The frames of one piece, for live subscribers.
 
     `sync`: a sync point was reached with this batch; `history` now starts at
     that cluster (and includes this batch), so waiting subscribers can start.
     """
 
-    packets: list[bytes]
+    frames: list[bytes]
     size: int
     sync: bool = False
 
@@ -64,7 +64,7 @@ class PublisherStream:
         # Every cluster sent starts with a keyframe (Firefox plays no other): recluster.py.
         self.recluster = Reclusterer(self.parser) if self.parser else None
         self.max_init_bytes = max_element_bytes
-        self.init_packets: list[bytes] = []
+        self.init_frames: list[bytes] = []
         self.init_bytes = 0
         self.history: list[bytes] | None = None
         self.history_bytes = 0
@@ -78,9 +78,9 @@ class PublisherStream:
         """Can a late joiner start now (init segment and a sync-point history exist)?"""
         return self.history is not None
 
-    def catch_up_packets(self) -> list[bytes]:
-        """Init segment then history: what a late joiner gets before live packets."""
-        return [*self.init_packets, *(self.history or ())]
+    def catch_up_frames(self) -> list[bytes]:
+        """Init segment then history: what a late joiner gets before live frames."""
+        return [*self.init_frames, *(self.history or ())]
 
     def push(self, chunk: bytes) -> Iterator[Batch]:
         """Add a chunk from the publisher; yield what live subscribers get, piece by piece.
@@ -93,9 +93,9 @@ class PublisherStream:
         if self.failed:
             return
         if self.parser is None:
-            packets = split_packets(self.header, chunk, self.max_packet)
+            frames = split_frames(self.header, chunk, self.max_packet)
             self.sent_anything = True
-            yield Batch(packets, sum(map(len, packets)))
+            yield Batch(frames, sum(map(len, frames)))
             return
         try:
             pieces = self.parser.feed(chunk)
@@ -116,17 +116,17 @@ class PublisherStream:
     def _fail(self) -> None:
         self.failed = True
         self.parser = None
-        self.init_packets, self.history, self._cluster = [], None, None
+        self.init_frames, self.history, self._cluster = [], None, None
 
     def _add(self, piece: Piece) -> Batch:
-        packets = split_packets(self.header, piece.data, self.max_packet)
-        size = sum(map(len, packets))
+        frames = split_frames(self.header, piece.data, self.max_packet)
+        size = sum(map(len, frames))
         if piece.init:
-            self.init_packets += packets
+            self.init_frames += frames
             self.init_bytes += size
             if self.init_bytes > self.max_init_bytes:
                 raise WebmError(f"initialization segment over {self.max_init_bytes} bytes")
-            return Batch(packets, size)
+            return Batch(frames, size)
         if piece.cluster_start:
             self._cluster, self._cluster_bytes = [], 0
         if piece.sync:
@@ -135,17 +135,17 @@ class PublisherStream:
             if cluster is None or total > self.cache_bytes:  # too big to keep for late joiners
                 self.history = None
             else:
-                self.history = [*cluster, *packets]
+                self.history = [*cluster, *frames]
                 self.history_bytes = total
-            return Batch(packets, size, sync=self.history is not None)
+            return Batch(frames, size, sync=self.history is not None)
         if self._cluster is not None:
-            self._cluster += packets
+            self._cluster += frames
             self._cluster_bytes += size
             if self._cluster_bytes > self.cache_bytes:
                 self._cluster = None
         if self.history is not None:
-            self.history += packets
+            self.history += frames
             self.history_bytes += size
             if self.history_bytes > self.cache_bytes:
                 self.history = None
-        return Batch(packets, size)
+        return Batch(frames, size)

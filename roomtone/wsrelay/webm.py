@@ -107,6 +107,7 @@ class WebmParser:
         self._base = 0  # absolute stream offset of _buf[0]
         self._phase = _EXPECT_EBML
         self._stack: list[_Container] = []
+        self._limit: int | None = None  # end of the innermost known-size container
         self._cluster_sync: bool | None = None  # None: not decided yet for this cluster
         self._error: WebmError | None = None
         self._need = 0  # buffer length the next element needs before scanning can progress
@@ -157,7 +158,8 @@ class WebmParser:
         pos = 0
         while True:
             self._at = pos
-            self._close_containers(self._base + pos)
+            if self._limit is not None and self._base + pos >= self._limit:
+                self._close_containers(self._base + pos)
             header = read_header(buf, pos, end)
             if header is None:
                 self._need = 0
@@ -224,13 +226,16 @@ class WebmParser:
                 f"element 0x{element_id:X} of {size} bytes exceeds the "
                 f"{self.max_element_bytes}-byte limit"
             )
-        limit = next((c.end for c in reversed(self._stack) if c.end is not None), None)
+        # Known sizes nest (this check keeps them so): the innermost end is the tightest.
+        limit = self._limit
         if limit is not None and self._base + body + size > limit:
             raise WebmError(f"element 0x{element_id:X} overruns its parent")
 
     def _push(self, element_id: int, size: int | None, body: int) -> None:
         end = None if size is None else self._base + body + size
         self._stack.append(_Container(element_id, end))
+        if end is not None:
+            self._limit = end
 
     def _close_containers(self, position: int) -> None:
         """Pop the containers that end at `position` (known sizes only)."""
@@ -240,6 +245,7 @@ class WebmParser:
             if not known:
                 return
             del stack[known[0] :]
+            self._limit = next((c.end for c in reversed(stack) if c.end is not None), None)
             if not stack:
                 self._phase = _ENDED
 

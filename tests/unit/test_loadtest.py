@@ -31,6 +31,7 @@ def test_loadtest_is_registered_with_defaults():
     assert (options.participants, options.duration, options.bitrate_kbps) == (4, 20.0, 600)
     assert (options.timeslice_ms, options.cut, options.ramp) == (200, "anywhere", False)
     assert options.server_pid is None and options.json_path is None
+    assert options.video_size == (320, 240)
 
 
 def test_every_option_parses():
@@ -46,11 +47,13 @@ def test_every_option_parses():
         "--token=abc",
         "--timeslice=100",
         "--cut=elements",
+        "--video=640x480",
     )
     options = opts.from_namespace(args)
     assert options.mode == "sfu" and options.participants == 7 and options.duration == 2.5
     assert options.bitrate_kbps == 300 and options.server_pid == 123 and options.ramp
     assert str(options.json_path) == "out/r.json" and options.cut == "elements"
+    assert options.video_size == (640, 480)
     assert options.ws_url == "wss://call.example/ws?token=abc"
 
 
@@ -65,6 +68,9 @@ def test_every_option_parses():
         ["--url", "http://h", "--mode", "ws", "--duration", "soon"],
         ["--url", "http://h", "--mode", "ws", "--bitrate", "999999"],
         ["--url", "http://h", "--mode", "ws", "--cut", "sideways"],
+        ["--url", "http://h", "--mode", "ws", "--video", "640"],
+        ["--url", "http://h", "--mode", "ws", "--video", "641x480"],
+        ["--url", "http://h", "--mode", "ws", "--video", "4000x3000"],
     ],
 )
 def test_bad_arguments_are_usage_errors(argv, capsys):

@@ -19,6 +19,7 @@ from roomtone.config import ServerConfig, WsRelayConfig
 from roomtone.lifecycle import RoomLifecycle
 from roomtone.outbox import Outbox
 from roomtone.room import Participant, Room
+from roomtone.wsframe import frame_payload
 from roomtone.wsrelay import WsRelay
 from roomtone.wsrelay.framing import parse_packet
 from tests import media
@@ -27,7 +28,8 @@ MIME = "video/webm;codecs=vp8,opus"
 
 
 class FakeSocket:
-    """Records what an Outbox sends; `stall()` makes sends hang like an unread TCP socket."""
+    """Records what an Outbox sends, as its socket and its FrameSink (media frames);
+    `stall()` makes sends hang, and the sink report `paused`, like an unread TCP socket."""
 
     def __init__(self) -> None:
         self.events: list[str | bytes] = []
@@ -44,6 +46,19 @@ class FakeSocket:
 
     async def close(self, code: int, reason: bytes) -> None:
         pass
+
+    # FrameSink
+    closing = False
+
+    @property
+    def paused(self) -> bool:
+        return not self.gate.is_set()
+
+    def write(self, frame: bytes) -> None:
+        self.events.append(frame)
+
+    async def drain(self) -> None:
+        await self.gate.wait()
 
     def stall(self) -> None:
         self.gate.clear()
@@ -70,7 +85,7 @@ class FakeSocket:
         out = []
         for event in events:
             if isinstance(event, bytes):
-                sender, payload = parse_packet(event)
+                sender, payload = parse_packet(frame_payload(event))
                 if sender == peer_id:
                     out.append(bytes(payload))
         return b"".join(out)
@@ -91,6 +106,7 @@ class Harness:
     def join(self, name: str) -> Participant:
         socket = FakeSocket()
         outbox = Outbox(socket.send_text, socket.send_bytes, socket.close)
+        outbox.attach(socket)  # type: ignore[arg-type]
         outbox.start()
         participant = self.lifecycle.join(name, outbox)
         self.sockets[participant.id] = socket
@@ -321,7 +337,7 @@ async def test_packets_never_exceed_ws_max_payload(harness: Harness) -> None:
     harness.send(alice, chunks_of(data[len(data) // 2 :]))
     await settle()
     for sock in (harness.sock(bob), harness.sock(carol)):
-        assert sock.binary() and all(len(p) <= 1024 for p in sock.binary())
+        assert sock.binary() and all(len(frame_payload(p)) <= 1024 for p in sock.binary())
     assert harness.sock(bob).media(alice.id) == data
     assert harness.sock(carol).media(alice.id).startswith(data[: lay.init_end])
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from roomtone.wsrelay.framing import PacketError, packet_header, parse_packet, split_packets
+from roomtone.wsframe import frame_payload
+from roomtone.wsrelay.framing import PacketError, packet_header, parse_packet, split_frames
 
 
 def build_packet(peer_id: str, payload: bytes) -> bytes:
@@ -52,12 +53,12 @@ def test_malformed_packets(packet: bytes) -> None:
         parse_packet(packet)
 
 
-def test_split_packets_respects_the_limit_and_keeps_every_byte() -> None:
+def test_split_frames_respects_the_limit_and_keeps_every_byte() -> None:
     header = packet_header("peer")
     data = bytes(range(256)) * 40
-    packets = split_packets(header, data, 1000)
+    packets = [frame_payload(f) for f in split_frames(header, data, 1000)]
     assert all(len(p) <= 1000 for p in packets)
     assert all(parse_packet(p)[0] == "peer" for p in packets)
     assert b"".join(bytes(parse_packet(p)[1]) for p in packets) == data
     assert len(packets) == -(-len(data) // (1000 - len(header)))
-    assert split_packets(header, b"small", 1000) == [header + b"small"]
+    assert split_frames(header, b"small", 1000) == [b"\x82\x0b" + header + b"small"]

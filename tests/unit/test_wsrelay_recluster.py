@@ -156,3 +156,30 @@ def test_audio_only_streams_pass_through() -> None:
         + media.cluster(block(AUDIO, True, 0), timecode=20)
     )
     assert relay(raw) == raw
+
+
+def test_a_known_segment_size_is_made_unknown() -> None:
+    """The relayed stream has another length than the recorded one (and a late joiner's
+    starts later): a known Segment size would make a player stop short or reject it."""
+    info = media.element(media.INFO_ID, media.uint_element(0x2AD7B1, 1_000_000))
+    tracks = media.tracks_element((VIDEO, 1), (AUDIO, 2))
+    clusters = media.cluster(block(VIDEO, True, 0), block(VIDEO, False, 33), unknown=False)
+    clusters += media.cluster(block(VIDEO, False, 0), timecode=66, unknown=False)
+    segment = media.element(media.SEGMENT_ID, info + tracks + clusters)
+    raw = media.ebml_header() + segment
+    known = segment[4 : len(segment) - len(info + tracks + clusters)]
+    assert known != media.UNKNOWN_SIZE  # the input's size is known (and shorter)
+    expected_init = (
+        media.ebml_header() + media.element(media.SEGMENT_ID, unknown=True) + info + tracks
+    )
+    cut = len(media.ebml_header())
+    # Whole, and with the EBML header and the Segment's header in separate chunks.
+    for chunks in (None, [raw[:cut], raw[cut : cut + 3], raw[cut + 3 :]]):
+        out = relay(raw, chunks)
+        assert out.startswith(expected_init)
+        assert [b.time for b in blocks(out)] == [0, 33, 66]
+
+
+def test_an_unknown_segment_size_is_left_as_it_is() -> None:
+    raw = INIT + media.cluster(block(VIDEO, True, 0))
+    assert relay(raw).startswith(INIT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from roomtone.wsframe import frame_payload
 from roomtone.wsrelay.framing import parse_packet
 from roomtone.wsrelay.stream import Batch, PublisherStream, StreamError
 from tests import media
@@ -11,8 +12,8 @@ from tests import media
 MIME = "video/webm;codecs=vp8,opus"
 
 
-def payload(packets: list[bytes]) -> bytes:
-    return b"".join(bytes(parse_packet(p)[1]) for p in packets)
+def payload(frames: list[bytes]) -> bytes:
+    return b"".join(bytes(parse_packet(frame_payload(f))[1]) for f in frames)
 
 
 def push(stream: PublisherStream, chunk: bytes) -> list[Batch]:
@@ -42,27 +43,27 @@ def test_history_starts_at_the_latest_sync_cluster() -> None:
     batches = push(stream, init[:10])
     assert batches == [] and not stream.sent_anything
     push(stream, init[10:])
-    assert payload(stream.init_packets) == init and not stream.ready
+    assert payload(stream.init_frames) == init and not stream.ready
     batches = push(stream, c1 + c2)
-    assert [b.sync for b in batches] == [True, False]
+    assert [b.sync for b in batches] == [True]  # one piece: nothing cut between c1 and c2
     assert payload(stream.history or []) == c1 + delta(60)
-    assert payload(stream.catch_up_packets()) == init + c1 + delta(60)
+    assert payload(stream.catch_up_frames()) == init + c1 + delta(60)
     # c3 arrives in pieces: the history switches to a new cluster at the keyframe.
     push(stream, c3[:20])  # cluster header and timecode complete, the audio block is not
     assert payload(stream.history or []) == c1 + delta(60)
     batches = push(stream, c3[20:])
     assert [b.sync for b in batches] == [False, True]
-    assert payload(batches[0].packets) == audio  # still part of the open cluster
+    assert payload(batches[0].frames) == audio  # still part of the open cluster
     assert payload(stream.history or []) == media.cluster(key(70))
     # The byte counts that bound the cache agree with the packets kept.
-    assert stream.init_bytes + stream.history_bytes == sum(map(len, stream.catch_up_packets()))
+    assert stream.init_bytes + stream.history_bytes == sum(map(len, stream.catch_up_frames()))
 
 
 def test_live_batches_are_the_history_objects() -> None:
     stream = make()
     push(stream, media.init_segment((1, 1)))
     (batch,) = push(stream, media.cluster(key(10)))
-    assert stream.history is not None and stream.history[0] is batch.packets[0]
+    assert stream.history is not None and stream.history[0] is batch.frames[0]
 
 
 def test_history_over_the_bound_is_dropped_until_the_next_sync_point() -> None:
@@ -96,10 +97,10 @@ def test_packets_respect_max_packet() -> None:
     push(stream, init)
     cluster = media.cluster(key(5000))
     batches = push(stream, cluster)
-    packets = [p for b in batches for p in b.packets]
-    assert all(len(p) <= 1024 for p in packets) and len(packets) > 4
+    packets = [p for b in batches for p in b.frames]
+    assert all(len(frame_payload(p)) <= 1024 for p in packets) and len(packets) > 4
     assert payload(packets) == cluster
-    assert payload(stream.catch_up_packets()) == init + cluster
+    assert payload(stream.catch_up_frames()) == init + cluster
 
 
 def test_garbage_fails_the_stream_once() -> None:
@@ -109,21 +110,32 @@ def test_garbage_fails_the_stream_once() -> None:
     assert stream.failed and push(stream, media.init_segment((1, 1))) == []
 
 
+@pytest.mark.parametrize("body", [b"", b"\x81", b"\x81\x00\x00", b"\x00\x00\x00\x00"])
+def test_a_block_too_short_for_its_header_fails_the_stream(body: bytes) -> None:
+    """Also as the last bytes of a chunk, where reading past the block would hit the end."""
+    stream = make()
+    push(stream, media.init_segment((1, 1)))
+    cluster = media.cluster(key(10)) + media.element(media.SIMPLEBLOCK_ID, body)
+    with pytest.raises(StreamError):
+        push(stream, cluster)
+    assert stream.failed
+
+
 def test_history_grows_only_as_batches_are_taken() -> None:
     """The relay delivers each batch before the next enters the history (no duplicates)."""
     stream = make()
     init = media.init_segment((1, 1))
-    one, two = media.cluster(key(10)), media.cluster(delta(10))
-    push(stream, init)
-    batches = stream.push(one + two)
+    one, two, three = media.cluster(key(10)), media.cluster(delta(10)), media.cluster(key(20))
+    push(stream, init + one)
+    batches = stream.push(two + three)
     first = next(batches)
-    assert first.sync and payload(stream.history or []) == one
-    next(batches)
-    assert payload(stream.history or []) == one + delta(10)
+    assert not first.sync and payload(stream.history or []) == one + delta(10)
+    assert next(batches).sync
+    assert payload(stream.history or []) == three
 
 
 def test_non_webm_passes_through_to_live_recipients_only() -> None:
     stream = PublisherStream("pub", "video/mp4", max_packet=1 << 20, cache_bytes=1 << 20)
     (batch,) = push(stream, b"\x00\x00\x00\x18ftypmp42")
-    assert payload(batch.packets) == b"\x00\x00\x00\x18ftypmp42"
+    assert payload(batch.frames) == b"\x00\x00\x00\x18ftypmp42"
     assert not stream.ready and stream.sent_anything
