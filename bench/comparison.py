@@ -1,0 +1,229 @@
+"""Figures of one measured window, and the table and plot of bench/janus_vs_sfu.py.
+
+A window is two snapshots (before, after) of the same counters: the
+server's CPU time (utime + stime of all its threads, /proc/PID/stat), the
+whole machine's busy time (/proc/stat, to show what else ran meanwhile),
+the loopback interface's byte counter (every packet of the run crosses it
+twice: out of the sender, into the receiver, counted once), and what the
+participants counted (frames and payload bytes per stream, RTP packets
+received, transport bytes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NAMES = {"roomtone": "Roomtone SFU", "janus": "Janus VideoRoom"}
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: all threads
+
+
+def machine_busy_seconds() -> float:
+    """CPU time used by everything on the machine (all cores), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+def loopback_bytes() -> int:
+    for line in Path("/proc/net/dev").read_text().splitlines():
+        name, _, counters = line.partition(":")
+        if name.strip() == "lo":
+            return int(counters.split()[0])  # received bytes (= transmitted on lo)
+    return 0
+
+
+def udp_receive_drops() -> int:
+    """Datagrams dropped because a receiving socket's buffer was full (this namespace only)."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()]
+    header, values = [row for row in lines if row[0] == "Udp:"][:2]
+    return int(values[header.index("RcvbufErrors")])
+
+
+def socket_drops(pid: int) -> int:
+    """Datagrams dropped at `pid`'s UDP sockets (their receive buffers were full)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    drops = 0
+    for table in ("udp", "udp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    drops += int(fields[-1])
+    return drops
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+@dataclass
+class Snapshot:
+    at: float
+    server_cpu: float
+    machine_busy: float
+    loopback: int
+    udp_drops: int
+    server_drops: int
+    clients_cpu: float
+    streams: dict[tuple[str, str, str], tuple[int, int]]  # (receiver, sender, kind) → frames, bytes
+    traffic: dict[str, int]
+
+
+@dataclass
+class Result:
+    server: str  # "roomtone" or "janus"
+    participants: int
+    round: int
+    video_streams: int  # streams that delivered anything during the window
+    server_cpu: float  # % of one core
+    video_fps_mean: float
+    video_fps_min: float
+    audio_fps_mean: float
+    video_kbps_mean: float  # delivered video payload per stream
+    video_kbps_min: float
+    rtp_packets_per_s: float  # RTP packets delivered to all subscribers (forwarded)
+    us_per_packet: float  # server CPU time per forwarded RTP packet
+    wire_mbps: float  # everything on loopback (publishers → server → subscribers)
+    subscriber_wire_mbps: float  # mean SRTP+SRTCP bytes into one participant
+    publisher_kbps: float  # mean RTP payload sent per publisher
+    clients_cpu: float  # all participant processes, % of one core
+    other_cpu: float  # the rest of the machine meanwhile, % of one core
+    load1: float  # /proc/loadavg before the window
+    udp_drops_per_s: float = 0.0  # datagrams lost to full receive buffers (server or clients)
+    server_drops_per_s: float = 0.0  # of which at the server's sockets
+    errors: int = 0
+
+
+def window(server: str, n: int, round_: int, a: Snapshot, b: Snapshot, load1: float) -> Result:
+    """The figures of the window between snapshots `a` and `b`."""
+    seconds = b.at - a.at
+    rates: dict[str, list[tuple[float, float]]] = {"video": [], "audio": []}
+    for key, (frames, size) in b.streams.items():
+        frames0, size0 = a.streams.get(key, (0, 0))
+        rates[key[2]].append(((frames - frames0) / seconds, 8 * (size - size0) / seconds / 1000))
+    expected = n * (n - 1)
+    for kind in rates:  # streams that never arrived count as zero
+        rates[kind] += [(0.0, 0.0)] * max(0, expected - len(rates[kind]))
+    video, audio = rates["video"], rates["audio"]
+    server_cpu = b.server_cpu - a.server_cpu
+    clients_cpu = b.clients_cpu - a.clients_cpu
+    packets = b.traffic["rtp_packets"] - a.traffic["rtp_packets"]
+    other = (b.machine_busy - a.machine_busy) - server_cpu - clients_cpu
+    return Result(
+        server=server,
+        participants=n,
+        round=round_,
+        video_streams=sum(1 for fps, _ in video if fps > 0),
+        server_cpu=round(100 * server_cpu / seconds, 1),
+        video_fps_mean=round(statistics.mean(f for f, _ in video), 1),
+        video_fps_min=round(min(f for f, _ in video), 1),
+        audio_fps_mean=round(statistics.mean(f for f, _ in audio), 1),
+        video_kbps_mean=round(statistics.mean(k for _, k in video)),
+        video_kbps_min=round(min(k for _, k in video)),
+        rtp_packets_per_s=round(packets / seconds),
+        us_per_packet=round(1e6 * server_cpu / packets, 1) if packets else 0.0,
+        wire_mbps=round(8 * (b.loopback - a.loopback) / seconds / 1e6, 1),
+        subscriber_wire_mbps=round(
+            8 * (b.traffic["wire_in"] - a.traffic["wire_in"]) / seconds / 1e6 / n, 2
+        ),
+        publisher_kbps=round(
+            8 * (b.traffic["payload_out"] - a.traffic["payload_out"]) / seconds / 1000 / n
+        ),
+        clients_cpu=round(100 * clients_cpu / seconds, 1),
+        other_cpu=round(100 * other / seconds, 1),
+        load1=load1,
+        udp_drops_per_s=round((b.udp_drops - a.udp_drops) / seconds, 1),
+        server_drops_per_s=round((b.server_drops - a.server_drops) / seconds, 1),
+    )
+
+
+def summary(results: list[Result]) -> list[dict[str, Any]]:
+    """Per size: the median over rounds of each server's CPU and µs/packet, and the ratio."""
+    rows = []
+    for n in sorted({r.participants for r in results}):
+        row: dict[str, Any] = {"participants": n}
+        for server in NAMES:
+            runs = [r for r in results if r.participants == n and r.server == server]
+            if runs:
+                row[server] = {
+                    "cpu": round(statistics.median(r.server_cpu for r in runs), 1),
+                    "us_per_packet": round(statistics.median(r.us_per_packet for r in runs), 1),
+                    "fps_min": min(r.video_fps_min for r in runs),
+                    "runs": len(runs),
+                }
+        if "roomtone" in row and "janus" in row and row["janus"]["cpu"]:
+            row["ratio"] = round(row["roomtone"]["cpu"] / row["janus"]["cpu"], 2)
+        rows.append(row)
+    return rows
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| server | N | round | video streams | server CPU % | µs / forwarded RTP packet "
+        "| forwarded pkt/s | video fps (mean / worst) | audio fps | video kbit/s per stream "
+        "(mean / worst) | publisher kbit/s | loopback Mbit/s | clients / other CPU % | load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | --- "
+        "| ---: |",
+    ]
+    for r in sorted(results, key=lambda r: (r.participants, r.server, r.round)):
+        lines.append(
+            f"| {r.server} | {r.participants} | {r.round} | {r.video_streams} | {r.server_cpu} "
+            f"| {r.us_per_packet} | {r.rtp_packets_per_s} | {r.video_fps_mean} / "
+            f"{r.video_fps_min} | {r.audio_fps_mean} | {r.video_kbps_mean} / {r.video_kbps_min} "
+            f"| {r.publisher_kbps} | {r.wire_mbps} | {r.clients_cpu:.0f} / {r.other_cpu:.0f} "
+            f"| {r.load1:.1f} |"
+        )
+    lines += [
+        "",
+        "| N | Roomtone CPU % | Janus CPU % | Roomtone / Janus | Roomtone µs/pkt | Janus µs/pkt |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in summary(results):
+        ours, theirs = row.get("roomtone", {}), row.get("janus", {})
+        lines.append(
+            f"| {row['participants']} | {ours.get('cpu', '–')} | {theirs.get('cpu', '–')} "
+            f"| {row.get('ratio', '–')} | {ours.get('us_per_packet', '–')} "
+            f"| {theirs.get('us_per_packet', '–')} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: list[Result], path: Path) -> Path:
+    from bench.plot import panels
+
+    rows = summary(results)
+    sizes = [row["participants"] for row in rows]
+
+    def series(field: str) -> dict[str, list[float | None]]:
+        return {
+            label: [row.get(server, {}).get(field) for row in rows]
+            for server, label in NAMES.items()
+        }
+
+    return panels(
+        path,
+        sizes,
+        "participants",
+        [
+            ("server CPU, % of one core", series("cpu")),
+            ("server CPU µs per forwarded RTP packet", series("us_per_packet")),
+            ("worst stream, video fps (sent: 30)", series("fps_min")),
+        ],
+        "Roomtone SFU vs Janus VideoRoom, 640x480 VP8 at 1 Mbit/s + Opus",
+    )

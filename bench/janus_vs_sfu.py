@@ -1,0 +1,271 @@
+"""Roomtone's SFU against Janus VideoRoom (C), the same participants, one command.
+
+For each room size N and each round, a fresh Roomtone (`MEDIA_TRANSPORT=sfu`)
+and a fresh Janus are loaded in turn (the order alternates between rounds,
+so neither server always runs first) with N aiortc participants, each
+publishing pre-encoded 640x480 VP8 at ~1 Mbit/s plus 32 kbit/s Opus
+(bench/realmedia.py) and receiving every other participant: N x (N - 1)
+video and as many audio streams. Participants run two per worker process
+(bench/rtcworker.py). Per run, over `--seconds` after a warm-up: the
+server's CPU, delivered frame rates and bitrates per stream, RTP packets
+forwarded and the server's CPU time per packet, traffic on loopback, and
+what else the machine did meanwhile (other helpers share it: compare the
+servers within a round, and look at *other CPU* and *load*).
+
+Runs itself inside tests/isolated.sh (a private network namespace, where
+Janus gets an address on an ifb device, bench/janusserver.py). Janus:
+`make bench-janus` installs it (Debian's `janus`).
+
+    .venv/bin/python bench/janus_vs_sfu.py [--sizes 3,5,8] [--seconds 20] [--rounds 1]
+        [--servers roomtone,janus] [--profile DIR]
+
+Results: bench/out/janus_vs_sfu.json and .md, the tables on stdout, the plot
+docs/img/janus-vs-sfu.png. `--profile DIR`: also record py-spy profiles of
+Roomtone at the largest size (an extra, unmeasured run; bench/sfuprofile.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import comparison, janusserver, realmedia  # noqa: E402
+from bench.comparison import Result, Snapshot  # noqa: E402
+from tests.serverproc import running_server  # noqa: E402
+
+PER_WORKER = 2
+OUT = ROOT / "bench" / "out"
+PLOT = ROOT / "docs" / "img" / "janus-vs-sfu.png"
+READY_TIMEOUT = 120.0  # seconds for every stream to flow after the joins
+
+
+class Worker:
+    """One bench/rtcworker.py subprocess and its JSON-lines conversation."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def start(cls) -> Worker:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bench" / "rtcworker.py"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(proc)
+
+    async def ask(self, **command: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
+        await self.proc.stdin.drain()
+        reply = json.loads(await self.proc.stdout.readline() or b'{"error": "worker exited"}')
+        if "error" in reply:
+            raise RuntimeError(f"worker: {reply['error']}")
+        return dict(reply)
+
+    def cpu_seconds(self) -> float:
+        with contextlib.suppress(OSError):
+            return comparison.process_cpu_seconds(self.proc.pid)
+        return 0.0
+
+    async def quit(self) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.write(b'{"cmd": "quit"}\n')
+            await self.proc.stdin.drain()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 15)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+@contextlib.contextmanager
+def server_process(server: str) -> Iterator[tuple[int, str, Callable[[], str]]]:
+    """(pid, url, log tail) of a fresh server: Roomtone's WebSocket URL or Janus's HTTP base."""
+    if server == "janus":
+        with janusserver.running_janus() as janus:
+            yield janus.pid, janus.url, janus.log_tail
+    else:
+        env = {"MEDIA_TRANSPORT": "sfu", "LOG_LEVEL": "warning"}
+        with running_server(env) as roomtone:
+            yield roomtone.proc.pid, roomtone.ws_url, lambda: roomtone.output()[-3000:]
+
+
+async def join_all(server: str, url: str, workers: list[Worker], n: int) -> dict[str, str]:
+    """Everyone joins and publishes; returns the senders' labels (Roomtone id → name)."""
+    names = [f"P{i}" for i in range(n)]
+    placement = [names[i :: len(workers)] for i in range(len(workers))]
+    if server == "roomtone":
+        labels: dict[str, str] = {}
+        for i in range(n):  # one at a time, as people arrive
+            worker = workers[i % len(workers)]
+            reply = await worker.ask(cmd="join", url=url, names=[names[i]])
+            labels.update({v: k for k, v in reply["ids"].items()})
+        return labels
+    replies = await asyncio.gather(
+        *(w.ask(cmd="publish", url=url, names=p) for w, p in zip(workers, placement, strict=True))
+    )
+    feeds = {str(feed): name for reply in replies for name, feed in reply["feeds"].items()}
+    await asyncio.gather(*(w.ask(cmd="subscribe", feeds=feeds) for w in workers))
+    return {}
+
+
+async def snapshot(pid: int, workers: list[Worker], labels: dict[str, str]) -> Snapshot:
+    replies = await asyncio.gather(*(w.ask(cmd="report") for w in workers))
+    streams = {
+        (receiver, labels.get(sender, sender), kind): (frames, size)
+        for reply in replies
+        for receiver, sender, kind, frames, size in reply["streams"]
+    }
+    traffic: dict[str, int] = {}
+    for reply in replies:
+        for key, value in reply["traffic"].items():
+            traffic[key] = traffic.get(key, 0) + value
+    return Snapshot(
+        at=time.monotonic(),
+        server_cpu=comparison.process_cpu_seconds(pid),
+        machine_busy=comparison.machine_busy_seconds(),
+        loopback=comparison.loopback_bytes(),
+        udp_drops=comparison.udp_receive_drops(),
+        server_drops=comparison.socket_drops(pid),
+        clients_cpu=sum(w.cpu_seconds() for w in workers),
+        streams=streams,
+        traffic=traffic,
+    )
+
+
+async def wait_flowing(pid: int, workers: list[Worker], labels: dict[str, str], n: int) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        snap = await snapshot(pid, workers, labels)
+        video = [f for (_, _, kind), (f, _) in snap.streams.items() if kind == "video"]
+        if len(video) == n * (n - 1) and min(video) >= 30:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(video)} of {n * (n - 1)} video streams flowing")
+        await asyncio.sleep(0.5)
+
+
+Hook = Callable[[int, float], Awaitable[None]]
+
+
+async def run_case(
+    server: str,
+    n: int,
+    round_: int,
+    seconds: float,
+    warmup: float,
+    during: Hook | None = None,
+) -> Result:
+    """One server, one room of `n`; `during(pid, seconds)` replaces the plain wait if given."""
+    workers = [await Worker.start() for _ in range((n + PER_WORKER - 1) // PER_WORKER)]
+    try:
+        with server_process(server) as (pid, url, log_tail):
+            labels = await join_all(server, url, workers, n)
+            try:
+                await wait_flowing(pid, workers, labels, n)
+            except RuntimeError:
+                print(log_tail(), file=sys.stderr)
+                raise
+            await asyncio.sleep(warmup)
+            load1 = comparison.load_average()
+            before = await snapshot(pid, workers, labels)
+            await (during(pid, seconds) if during else asyncio.sleep(seconds))
+            after = await snapshot(pid, workers, labels)
+            errors = sum(len(r.get("errors", [])) for r in await _reports(workers))
+            if errors or len(after.streams) < len(before.streams):
+                print(log_tail(), file=sys.stderr)
+    finally:
+        await asyncio.gather(*(w.quit() for w in workers))
+    result = comparison.window(server, n, round_, before, after, load1)
+    result.errors = errors
+    return result
+
+
+async def _reports(workers: list[Worker]) -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(w.ask(cmd="report") for w in workers)))
+
+
+def reexec_isolated() -> None:
+    """Run this command again inside tests/isolated.sh unless already there."""
+    if os.environ.get("ROOMTONE_ISOLATED") == "1":
+        return
+    command = [str(ROOT / "tests" / "isolated.sh"), sys.executable, *sys.argv]
+    sys.exit(subprocess.call(command))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="3,5,8", help="room sizes, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured window per run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each server per size")
+    parser.add_argument("--servers", default="roomtone,janus")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument("--profile", type=Path, help="also profile Roomtone (py-spy) into DIR")
+    return parser.parse_args()
+
+
+async def measure(args: argparse.Namespace) -> list[Result]:
+    servers = args.servers.split(",")
+    results = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        for round_ in range(1, args.rounds + 1):
+            order = servers if round_ % 2 else servers[::-1]
+            for server in order:
+                print(f"{server}, {n} participants, round {round_}…", file=sys.stderr)
+                result = await run_case(server, n, round_, args.seconds, args.warmup)
+                print(f"  {result}", file=sys.stderr)
+                results.append(result)
+    return results
+
+
+def main() -> None:
+    args = parse_args()
+    reexec_isolated()
+    if "janus" in args.servers and not janusserver.installed():
+        sys.exit("janus is not installed: make bench-janus (or apt-get install janus)")
+    realmedia.clips()  # encode (or load) the media before anything is timed
+    results = asyncio.run(measure(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "command": " ".join(["bench/janus_vs_sfu.py", *sys.argv[1:]]),
+        "cpus": os.cpu_count(),
+        "media_kbps": {
+            "video": round(realmedia.clip_kbps(realmedia.video_layer("f"))),
+            "audio": round(realmedia.clip_kbps(realmedia.audio())),
+        },
+        "results": [asdict(r) for r in results],
+        "summary": comparison.summary(results),
+    }
+    (args.out / "janus_vs_sfu.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = comparison.table(results)
+    (args.out / "janus_vs_sfu.md").write_text(text + "\n")
+    print(text)
+    with contextlib.suppress(ImportError):
+        print(f"\nplot: {comparison.plot(results, args.plot)}", file=sys.stderr)
+    if args.profile:
+        from bench import sfuprofile
+
+        size = max(int(x) for x in args.sizes.split(","))
+        sfuprofile.record(args.profile, size, args.seconds, run_case)
+
+
+if __name__ == "__main__":
+    main()
