@@ -152,7 +152,7 @@ class RoomtonePeer(BenchPeer):
     async def join(self) -> None:
         self.ws = await self.http.ws_connect(self.ws_url)
         await self.ws.send_json({"type": "join", "name": self.name})
-        welcome = await self.ws.receive_json(timeout=10)
+        welcome = await self.ws.receive_json(timeout=60)
         if welcome.get("type") != "welcome" or welcome.get("mediaTransport") != "sfu":
             raise RuntimeError(f"not an sfu-mode welcome: {welcome}")
         self.id = welcome["id"]
@@ -221,7 +221,7 @@ class JanusPeer(BenchPeer):
         self.private_id = 0
         self.publisher: JanusHandle | None = None
 
-    async def publish(self, timeout: float = 20.0) -> int:
+    async def publish(self, timeout: float = 60.0) -> int:
         """Join as publisher and send media; returns the feed id once Janus says `webrtcup`."""
         self.session = await JanusSession.create(self.http, self.url)
         self.publisher = await self.session.attach(VIDEOROOM)

@@ -108,6 +108,7 @@ class Result:
     udp_drops_per_s: float = 0.0  # datagrams lost to full receive buffers (server or clients)
     server_drops_per_s: float = 0.0  # of which at the server's sockets
     errors: int = 0
+    ready: bool = True  # every stream flowed before the window (see the worst fps if not)
 
 
 def window(server: str, n: int, round_: int, a: Snapshot, b: Snapshot, load1: float) -> Result:

@@ -49,7 +49,7 @@ class JanusHandle:
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     async def message(
-        self, body: dict[str, Any], jsep: dict[str, Any] | None = None, timeout: float = 20.0
+        self, body: dict[str, Any], jsep: dict[str, Any] | None = None, timeout: float = 60.0
     ) -> dict[str, Any]:
         """Send a plugin message; return its result (the event, or the synchronous reply)."""
         transaction = str(next(_transactions))

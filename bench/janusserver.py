@@ -147,9 +147,7 @@ class JanusProcess:
         return self.proc.pid
 
     def log_tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
+        return _tail(self.log, lines)
 
 
 @contextlib.contextmanager
@@ -170,7 +168,7 @@ def running_janus(debug: int = 3) -> Iterator[JanusProcess]:
             )
         janus = JanusProcess(proc, f"http://127.0.0.1:{port}/janus", log)
         try:
-            _wait_ready(janus)
+            wait_http(proc, f"{janus.url}/info", log)
             yield janus
         finally:
             proc.terminate()
@@ -181,14 +179,21 @@ def running_janus(debug: int = 3) -> Iterator[JanusProcess]:
                 proc.wait()
 
 
-def _wait_ready(janus: JanusProcess, timeout: float = 20.0) -> None:
+def wait_http(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 90.0) -> None:
+    """Wait for `url` to answer 200 while `proc` runs (a busy machine starts slowly)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if janus.proc.poll() is not None:
-            raise RuntimeError(f"janus exited at startup:\n{janus.log_tail()}")
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited at startup:\n{_tail(log)}")
         with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{janus.url}/info", timeout=1) as reply:
+            with urllib.request.urlopen(url, timeout=1) as reply:
                 if reply.status == 200:
                     return
         time.sleep(0.1)
-    raise RuntimeError(f"janus did not answer on {janus.url}:\n{janus.log_tail()}")
+    raise RuntimeError(f"{proc.args} did not answer on {url}:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    return ""
