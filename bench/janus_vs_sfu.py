@@ -257,6 +257,13 @@ def parse_args() -> argparse.Namespace:
         help="before each run, wait (up to --quiet-wait s) for the 1-minute load below this",
     )
     parser.add_argument("--quiet-wait", type=float, default=600.0)
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="measure nothing: tables and plot from earlier runs' janus_vs_sfu.json (merged)",
+    )
     return parser.parse_args()
 
 
@@ -289,13 +296,8 @@ async def measure(args: argparse.Namespace) -> list[Result]:
     return results
 
 
-def main() -> None:
-    args = parse_args()
-    reexec_isolated()
-    if "janus" in args.servers and not janusserver.installed():
-        sys.exit("janus is not installed: make bench-janus (or apt-get install janus)")
-    realmedia.clips()  # encode (or load) the media before anything is timed
-    results = asyncio.run(measure(args))
+def write_report(results: list[Result], args: argparse.Namespace) -> None:
+    """JSON and Markdown into --out, the tables on stdout, the plot."""
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "command": " ".join(["bench/janus_vs_sfu.py", *sys.argv[1:]]),
@@ -313,6 +315,19 @@ def main() -> None:
     print(text)
     with contextlib.suppress(ImportError):
         print(f"\nplot: {comparison.plot(results, args.plot)}", file=sys.stderr)
+
+
+def main() -> None:
+    args = parse_args()
+    if args.report:
+        loaded = [json.loads(path.read_text())["results"] for path in args.report]
+        write_report([Result(**r) for results in loaded for r in results], args)
+        return
+    reexec_isolated()
+    if "janus" in args.servers and not janusserver.installed():
+        sys.exit("janus is not installed: make bench-janus (or apt-get install janus)")
+    realmedia.clips()  # encode (or load) the media before anything is timed
+    write_report(asyncio.run(measure(args)), args)
     if args.profile:
         from bench import sfuprofile
 

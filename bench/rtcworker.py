@@ -24,12 +24,20 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aioice.turn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import realmedia  # noqa: E402
 from bench.benchpeer import BenchPeer, JanusPeer, RoomtonePeer  # noqa: E402
+
+# aioice sizes every socket's receive buffer to this (256 KiB, about 250 ms of a
+# participant's 8 Mbit/s at N = 8). A load generator starved for longer by a busy
+# machine would drop datagrams and make the servers retransmit; the benchmark
+# measures forwarding, so the clients get what the kernel allows (net.core.rmem_max).
+# The servers keep their own defaults.
+CLIENT_SOCKET_BUFFER = 4 * 1024 * 1024
 
 
 def cpu_seconds() -> float:
@@ -93,6 +101,7 @@ class Worker:
 
 
 async def main() -> None:
+    aioice.turn.UDP_SOCKET_BUFFER_SIZE = CLIENT_SOCKET_BUFFER
     worker = Worker()
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
