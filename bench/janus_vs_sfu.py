@@ -321,7 +321,8 @@ def main() -> None:
     args = parse_args()
     if args.report:
         loaded = [json.loads(path.read_text())["results"] for path in args.report]
-        write_report([Result(**r) for results in loaded for r in results], args)
+        merged = [Result(**{**r, "batch": i}) for i, rows in enumerate(loaded) for r in rows]
+        write_report(merged, args)
         return
     reexec_isolated()
     if "janus" in args.servers and not janusserver.installed():
