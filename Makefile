@@ -9,7 +9,7 @@ WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f -print 
 CHROMIUM ?= chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup web browser lint test-web test-py bench bench-janus clean
+.PHONY: run test setup web browser browser-packages lint test-web test-py bench bench-janus clean
 
 run: setup web
 	ALLOW_INSECURE_HTTP=true $(BIN)/roomtone serve
@@ -43,12 +43,26 @@ test-web:
 	@true
 endif
 
-# Browser tests drive Debian's Chromium; tests/isolated.sh needs iproute2's `ip`.
+# Browser tests drive Debian's Chromium and Firefox ESR (the latter through
+# tests/e2e/firefox/, puppeteer-core, which downloads no browser), with a
+# PulseAudio null sink for Firefox's WebAudio; tests/isolated.sh needs iproute2's
+# `ip`, and the network-conditions harness (tests/netshape.py) its `tc` and nftables' `nft`.
 # Install them when we can (root with apt), else say which packages are missing.
-browser:
+FIREFOX_BRIDGE := tests/e2e/firefox/node_modules/.installed
+
+browser: browser-packages $(FIREFOX_BRIDGE)
+
+$(FIREFOX_BRIDGE): tests/e2e/firefox/package.json tests/e2e/firefox/package-lock.json
+	cd tests/e2e/firefox && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-packages:
 	@missing=""; \
 	command -v $(CHROMIUM) >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v firefox-esr >/dev/null 2>&1 || missing="$$missing firefox-esr"; \
+	command -v pulseaudio >/dev/null 2>&1 || missing="$$missing pulseaudio"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing="$$missing nftables"; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
@@ -87,4 +101,4 @@ bench-janus: setup
 	$(BIN)/python bench/janus_vs_sfu.py $(BENCH_JANUS_ARGS)
 
 clean:
-	rm -rf $(VENV) web/node_modules roomtone/static
+	rm -rf $(VENV) web/node_modules tests/e2e/firefox/node_modules roomtone/static

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.contrib.media import MediaRelay
@@ -59,13 +61,24 @@ class RelayLine:
         self.transceiver.sender.replaceTrack(None)
 
 
-class RelayDownlink:
+class RelayConnection:
+    """MediaConnection: decoded feeds in, re-encoding lines out; SDP as aiortc writes it."""
+
     def __init__(self, pc: RTCPeerConnection, relay: MediaRelay) -> None:
         self.pc = pc
         self.relay = relay
 
+    def receive(self, publication: Publication) -> DecodedFeed:
+        return DecodedFeed(publication.transceiver.receiver)
+
     def add_line(self, kind: str) -> RelayLine:
         return RelayLine(self.pc, kind, self.relay)
+
+    def describe(self, sdp: str, offer: str | None) -> str:
+        return sdp
+
+    def negotiated(self, local: str, remote: str) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -77,11 +90,10 @@ class TranscodingStrategy:
     def __init__(self) -> None:
         self.relay = MediaRelay()
 
-    def receive(self, publication: Publication) -> DecodedFeed:
-        return DecodedFeed(publication.transceiver.receiver)
-
-    def downlink(self, pc: RTCPeerConnection) -> RelayDownlink:
-        return RelayDownlink(pc, self.relay)
+    def connect(
+        self, pc: RTCPeerConnection, notify: Callable[[dict[str, Any]], None]
+    ) -> RelayConnection:
+        return RelayConnection(pc, self.relay)
 
 
 def transcoding_transport(config: ServerConfig, room: Room) -> SfuTransport:

@@ -66,7 +66,12 @@ async def client_config(request: web.Request) -> web.Response:
     """What the browser needs before joining (no secrets): the mode decides its checks."""
     config = request.app[CONFIG_KEY]
     return web.json_response(
-        {"mediaTransport": config.media_transport, "maxParticipants": config.max_participants}
+        {
+            "mediaTransport": config.media_transport,
+            "maxParticipants": config.max_participants,
+            # With auth on, the page's own address is no invitation: the client says so.
+            "authEnabled": config.auth.enabled,
+        }
     )
 
 

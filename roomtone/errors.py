@@ -18,6 +18,10 @@ TOO_MANY_MESSAGES = "Too many messages; slow down."
 TOO_MUCH_MEDIA = "Too much media data; slow down."
 UNAUTHORIZED = "Unauthorized: {reason}"
 
+# Participant state (presence.py)
+INVALID_STATE = "Invalid state message."
+SCREEN_TAKEN = "Someone else is already sharing a screen."
+
 # Signals (webrtc and sfu modes)
 PEER_GONE = "Peer is no longer available."
 BAD_SIGNAL = "Invalid signal message."

@@ -54,7 +54,7 @@ class RoomLifecycle:
     def welcome(self, participant: Participant) -> dict[str, Any]:
         return protocol.welcome(
             participant.id,
-            self.room.roster(exclude=participant.id),
+            self.room.introductions(exclude=participant.id),
             ice_servers=list(self.config.ice_servers),
             ice_transport_policy=self.config.ice_transport_policy,
             media_transport=self.transport.name,

@@ -18,17 +18,36 @@ ENTROPY = "entropy"
 MEDIA_START = "media-start"
 MEDIA_STOP = "media-stop"
 SIGNAL = "signal"
+STATE = "state"
 # Sent by the server.
 WELCOME = "welcome"
 PEER_JOINED = "peer-joined"
 PEER_LEFT = "peer-left"
 ERROR = "error"
+MEDIA_KEYFRAME = "media-keyframe"
+VIDEO_PAUSED = "video-paused"
+LINK_QUALITY = "link-quality"
+LAYERS = "layers"
 
 #: what a client may send; other types are ignored (see signaling.py)
-CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL})
+CLIENT_TYPES = frozenset({JOIN, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL, STATE})
 #: what the server sends
 SERVER_TYPES = frozenset(
-    {WELCOME, PEER_JOINED, PEER_LEFT, ERROR, ENTROPY, MEDIA_START, MEDIA_STOP, SIGNAL}
+    {
+        WELCOME,
+        PEER_JOINED,
+        PEER_LEFT,
+        ERROR,
+        ENTROPY,
+        MEDIA_START,
+        MEDIA_STOP,
+        MEDIA_KEYFRAME,
+        SIGNAL,
+        STATE,
+        VIDEO_PAUSED,
+        LINK_QUALITY,
+        LAYERS,
+    }
 )
 
 
@@ -68,7 +87,7 @@ CLOSINGS = (
 
 def welcome(
     participant_id: str,
-    participants: list[dict[str, str]],
+    participants: list[dict[str, Any]],
     *,
     ice_servers: list[dict[str, Any]],
     ice_transport_policy: str,
@@ -103,6 +122,31 @@ def media_stop(peer_id: str) -> dict[str, Any]:
     return {"type": MEDIA_STOP, "peerId": peer_id}
 
 
+def media_keyframe() -> dict[str, Any]:
+    """To a ws publisher: someone waits for a keyframe of your stream (record anew)."""
+    return {"type": MEDIA_KEYFRAME}
+
+
 def signal(sender_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """A `signal` delivered to its target, stamped with who sent it (a peer id or `sfu`)."""
     return {"type": SIGNAL, "from": sender_id, "data": data}
+
+
+def state(peer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A participant's state as relayed to the others: every field, current values."""
+    return {"type": STATE, "peerId": peer_id, **fields}
+
+
+def video_paused(mids: list[str]) -> dict[str, Any]:
+    """sfu: the subscriber's receiving video m-lines paused for bandwidth (the full set)."""
+    return {"type": VIDEO_PAUSED, "mids": mids}
+
+
+def link_quality(quality: str, kbps: int) -> dict[str, Any]:
+    """sfu: the server's view of the subscriber's downlink (`good`, `fair` or `poor`)."""
+    return {"type": LINK_QUALITY, "quality": quality, "kbps": kbps}
+
+
+def layers(mid: str, active: list[str]) -> dict[str, Any]:
+    """sfu: which rids of the publisher's m-line `mid` anyone receives."""
+    return {"type": LAYERS, "mid": mid, "active": active}

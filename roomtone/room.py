@@ -10,8 +10,12 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from roomtone.outbox import Outbox
+
+if TYPE_CHECKING:
+    from roomtone.presence import ParticipantState
 
 NAME_MAX_CHARS = 40
 
@@ -38,12 +42,21 @@ class Participant:
     id: str
     name: str
     outbox: Outbox
+    #: what the participant last reported (presence.py); None until its first `state`
+    state: ParticipantState | None = None
 
     def send(self, message: dict) -> None:
         self.outbox.send_json(message)
 
     def public(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name}
+
+    def introduction(self) -> dict[str, Any]:
+        """As `welcome` lists it: `public()`, plus `state` once the participant reported one."""
+        entry: dict[str, Any] = self.public()
+        if self.state is not None:
+            entry["state"] = self.state.fields()
+        return entry
 
 
 class Room:
@@ -77,7 +90,12 @@ class Room:
         return [p for p in self._members.values() if p.id != participant_id]
 
     def roster(self, exclude: str | None = None) -> list[dict[str, str]]:
+        """`{id, name}` of everyone (but `exclude`), in order of joining (`/participants`)."""
         return [p.public() for p in self._members.values() if p.id != exclude]
+
+    def introductions(self, exclude: str) -> list[dict[str, Any]]:
+        """Everyone but `exclude` as `welcome` lists them, with their state."""
+        return [p.introduction() for p in self._members.values() if p.id != exclude]
 
     def broadcast(self, message: dict, exclude: str | None = None) -> None:
         """Send one control message to everyone (but `exclude`), serialized once."""

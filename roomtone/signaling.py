@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from roomtone import protocol
+from roomtone import presence, protocol
 from roomtone.config import ServerConfig
 from roomtone.errors import (
     INVALID_JSON,
@@ -128,6 +128,8 @@ class Session:
             await self.join(message)
         elif self.participant is None:
             self.outbox.send_json(error(JOIN_FIRST))
+        elif kind == protocol.STATE:
+            presence.update(self.signaling.room, self.participant, message)
         elif kind in self.signaling.transport.messages:
             await self.signaling.transport.on_message(self.participant, message)
         elif kind in WRONG_MODE:

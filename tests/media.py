@@ -319,3 +319,62 @@ def init_segment(*track_entries: tuple[int, int]) -> bytes:
         + info
         + tracks_element(*track_entries)
     )
+
+
+# --- the relay's shape of a stream (roomtone/wsrelay/recluster.py) ------------------------
+
+
+def relay_shaped(data: bytes) -> bytes:
+    """What the relay sends of a MediaRecorder-like stream: the same frames, in clusters
+    re-cut so that each begins with a video keyframe (one pass of the real code)."""
+    from roomtone.wsrelay.recluster import Reclusterer
+    from roomtone.wsrelay.webm import WebmParser
+
+    parser = WebmParser()
+    return b"".join(piece.data for piece in Reclusterer(parser).feed(parser.feed(data)))
+
+
+@dataclass
+class Block:
+    track: int
+    time: int  # absolute: cluster Timecode + the block's relative timecode
+    keyframe: bool
+    frame: bytes
+
+
+def unknown_size_clusters(data: bytes) -> tuple[int, list[tuple[int, list[Block]]]]:
+    """(init end, [(cluster offset, blocks)]) of a stream whose Segment and Clusters have
+    unknown sizes and hold SimpleBlocks (as MediaRecorder and the relay write them)."""
+    ebml = children(data, 0, len(data[: data.index(SEGMENT_ID.to_bytes(4, "big"))]))[0]
+    pos = ebml.end + 4 + len(UNKNOWN_SIZE)
+    clusters: list[tuple[int, list[Block]]] = []
+    init_end = None
+    time = 0
+    while pos < len(data):
+        element_id, p = read_id(data, pos)
+        size, p = read_size(data, p)
+        if element_id == CLUSTER_ID:
+            init_end = pos if init_end is None else init_end
+            clusters.append((pos, []))
+            pos = p
+            continue
+        assert size is not None
+        if clusters and element_id == 0xE7:
+            time = int.from_bytes(data[p : p + size], "big")
+        elif clusters and element_id == SIMPLEBLOCK_ID:
+            track, q = read_size(data, p)
+            relative = int.from_bytes(data[q : q + 2], "big", signed=True)
+            keyframe = bool(data[q + 2] & 0x80)
+            clusters[-1][1].append(Block(track, time + relative, keyframe, data[q + 3 : p + size]))
+        pos = p + size
+    return (init_end if init_end is not None else len(data)), clusters
+
+
+def relay_layout(data: bytes, video: set[int]) -> Layout:
+    """`layout` of a relay-shaped stream (unknown-size clusters)."""
+    init_end, clusters = unknown_size_clusters(data)
+    syncs = []
+    for offset, blocks in clusters:
+        first_video = next((b for b in blocks if b.track in video), None)
+        syncs.append((offset, first_video is not None and first_video.keyframe))
+    return Layout(init_end=init_end, clusters=syncs, video_tracks=video)

@@ -51,6 +51,7 @@ CODEC_FREE_SERVER = [sys.executable, "-m", "tests.codecfree"]
 
 WIDTH, HEIGHT, FPS = 320, 240, 30
 AUDIO_FRAME_SECONDS = 0.02
+DIGESTS_KEPT = 20_000
 # Chrome's numbering (Opus 111, VP8 96/rtx 97; audio-level 1, abs-send-time 2,
 # mid 4) instead of aiortc's (Opus 96, VP8 97/rtx 98; mid 1, level 2, abs 3).
 BROWSER_PTS = {96: 111, 97: 96, 98: 97}
@@ -220,6 +221,8 @@ class Inbox:
     frames: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     first_video_keyframe: dict[str, bool] = field(default_factory=dict)
+    # per sender, a short digest of each video frame in arrival order (simulcastpeer.frame_digest)
+    video_digests: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 class _MidSink:
@@ -234,6 +237,9 @@ class _MidSink:
         inbox.frames[owner, self.kind] += 1
         if self.kind == "video":
             inbox.first_video_keyframe.setdefault(f"{owner}/{self.mid}", is_vp8_keyframe(data))
+            digests = inbox.video_digests.setdefault(owner, [])
+            if len(digests) < DIGESTS_KEPT:
+                digests.append(hashlib.sha1(data).digest()[:8])
             size = vp8_dimensions(data)
             if size:
                 inbox.sizes[owner] = size
@@ -334,6 +340,7 @@ class SfuPeer:
             if message.get("type") == "entropy":
                 continue
             self.messages.append(message)
+            self.on_message(message)
             if message.get("type") == "error":
                 self.errors.append(message["message"])
             elif message.get("type") == "signal" and message.get("from") == "sfu":
@@ -343,6 +350,9 @@ class SfuPeer:
                     self.failures.append(repr(exc))
             async with self._changed:
                 self._changed.notify_all()
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        """Every message but entropy, as it arrives (for subclasses)."""
 
     async def _on_signal(self, data: dict[str, Any]) -> None:
         description = data.get("description")
@@ -377,7 +387,7 @@ class SfuPeer:
                     self._decoders.append(task)
                     continue
                 sink = _MidSink(self, mid, transceiver.kind)
-                adapter.tap_receiver(transceiver.receiver, sink, forwarding=False)
+                adapter.tap_receiver(transceiver.receiver, sink)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.signal({"description": {"type": "answer", "sdp": self.pc.localDescription.sdp}})
 

@@ -105,7 +105,7 @@ class RtcParticipant:
                 track.kind, self.ctx.metrics, self._publisher(peer, transceiver), self.ctx.schedules
             )
             try:  # the `track` event comes before aiortc starts the receiver
-                adapter.tap_receiver(transceiver.receiver, counter, forwarding=False)
+                adapter.tap_receiver(transceiver.receiver, counter)
             except RuntimeError:
                 self.ctx.metrics.error("could not attach a frame counter (aiortc changed?)")
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
@@ -33,7 +34,7 @@ from roomtone.errors import BAD_SIGNAL, NEGOTIATION_FAILED, NO_CODEC, PORTS_FULL
 from roomtone.room import Participant
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu import sdp as sdptext
-from roomtone.sfu.media import MediaStrategy
+from roomtone.sfu.media import MediaConnection, MediaStrategy
 from roomtone.sfu.peerstate import PeerState, SessionSettings
 from roomtone.sfu.publishing import Hub, Publishing
 from roomtone.sfu.signals import SFU_PEER, Answer, Candidate, Offer, Signal
@@ -71,11 +72,18 @@ class PeerSession:
 
     def _new_state(self) -> PeerState:
         pc = RTCPeerConnection(self.settings.configuration())
+        media = self.media.connect(pc, self.participant.send)
         return PeerState(
             pc,
-            Publishing(self.participant.id, self.hub, self.media),
-            Subscribing(self.media.downlink(pc)),
+            media,
+            Publishing(self.participant.id, self.hub, media),
+            Subscribing(media),
         )
+
+    @property
+    def connection(self) -> MediaConnection:
+        """The media side of the current connection (tests and benches look into it)."""
+        return self._state.media
 
     # --- called by the transport -----------------------------------------------------------
 
@@ -116,8 +124,8 @@ class PeerSession:
             item = await self._inbox.get()
             try:
                 match item:
-                    case Offer(sdp):
-                        await self._on_offer(sdp)
+                    case Offer(sdp, sources):
+                        await self._on_offer(sdp, sources)
                     case Answer(sdp):
                         await self._on_answer(sdp)
                     case Candidate(candidate):
@@ -137,23 +145,23 @@ class PeerSession:
         state = self._state
         return state.answered and not state.offer_pending and state.pc.signalingState == "stable"
 
-    async def _on_offer(self, sdp: str) -> None:
+    async def _on_offer(self, sdp: str, sources: Mapping[str, str]) -> None:
         state = self._state
         if state.offer_pending or state.pc.signalingState != "stable":
             log.debug("glare with %s: dropping its offer (server offer wins)", self.participant.id)
             return
-        state.publishing.prepare(state.pc, sdp)
+        state.publishing.prepare(state.pc, sdp, sources)
         try:
             await state.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except Exception as exc:  # aiortc raises OperationError, ValueError, …
             log.info("unusable offer from %s: %s", self.participant.id, exc)
             self._reset(NO_CODEC if isinstance(exc, OperationError) else BAD_SIGNAL)
             return
-        state.publishing.negotiated(sdp)
         state.numbering.learn(sdp)
         if not await self._set_local(state, await state.pc.createAnswer()):
             return
-        self._send_description(state)
+        answer = self._send_description(state, offer=sdp)
+        state.media.negotiated(answer, sdp)
         state.answered = True
         state.publishing.update()
         self._resubscribe_wanted = True
@@ -165,6 +173,7 @@ class PeerSession:
             return
         await state.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         state.offer_pending = False
+        state.media.negotiated(state.sent_offer, sdp)
         if state.subscribing.answered():
             self._resubscribe_wanted = True  # one was unpublished meanwhile: offer again
 
@@ -183,12 +192,13 @@ class PeerSession:
         if not await self._set_local(state, aligned):
             return
         state.offer_pending = True
-        self._send_description(state, tracks=state.subscribing.tracks())
+        state.sent_offer = self._send_description(state, tracks=state.subscribing.tracks())
 
     async def _set_local(self, state: PeerState, description: RTCSessionDescription) -> bool:
         """setLocalDescription, binding ICE host candidates inside SFU_PORT_RANGE."""
         with adapter.ports_from(self.settings.ports) as scope:
             await state.pc.setLocalDescription(description)
+        adapter.pin_dtls_roles(state.pc)  # later answers (Firefox's) must not flip it
         if scope is not None and scope.exhausted:
             local = state.pc.localDescription.sdp
             if not any(kind == "host" for _, _, kind in sdptext.candidate_addresses(local)):
@@ -198,25 +208,31 @@ class PeerSession:
         return True
 
     def _send_description(
-        self, state: PeerState, tracks: list[dict[str, str | None]] | None = None
-    ) -> None:
+        self,
+        state: PeerState,
+        tracks: list[dict[str, str | None]] | None = None,
+        offer: str | None = None,
+    ) -> str:
+        """Send the local description (answering `offer`, if given); returns its SDP as sent."""
         local = state.pc.localDescription
+        sdp = state.media.describe(local.sdp, offer)
         data: dict[str, Any] = {
             "description": {
                 "type": local.type,
-                "sdp": sdptext.announce(local.sdp, self.settings.announced_ip),
+                "sdp": sdptext.announce(sdp, self.settings.announced_ip),
             }
         }
         if tracks is not None:
             data["tracks"] = tracks
         self.participant.send({"type": "signal", "from": SFU_PEER, "data": data})
+        return sdp
 
     # --- teardown --------------------------------------------------------------------------
 
     @staticmethod
     def _drop_media(state: PeerState) -> None:
         state.publishing.drop()
-        state.subscribing.clear()
+        state.subscribing.clear()  # closes the connection's media side
 
     def _reset(self, message: str) -> None:
         """Tell the client, drop this connection, and start over with a fresh one."""

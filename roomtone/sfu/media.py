@@ -3,33 +3,35 @@
 PeerSession decides which m-lines exist and which publication each
 subscriber m-line carries; a MediaStrategy decides how media gets from a
 publisher's m-line to those subscriber m-lines. SfuTransport takes one
-strategy for the whole room. The default, ForwardingStrategy
-(forwarding.py), forwards encoded frames without decoding;
-bench/refserver.py supplies a transcoding one as a benchmark reference.
+strategy for the whole room. The default, PacketStrategy (packets.py),
+forwards RTP packets (simulcast layers chosen per subscriber) without
+decoding; bench/refserver.py supplies a transcoding one as a benchmark
+reference.
 
 The roles:
 
-- `MediaStrategy.receive(publication)`: take over the receiver of a
+- `MediaStrategy.connect(pc, notify)`: the media side of one participant's
+  connection (`MediaConnection`), created with it; `notify` sends that
+  participant a protocol message.
+- `MediaConnection.receive(publication)`: take over the receiver of a
   publisher's m-line (before it is negotiated) and return its `Feed`, the
   publication's fan-out that subscriber lines attach to.
-- `MediaStrategy.downlink(pc)`: the sending side of one subscriber's
-  connection. Anything that concerns all of a subscriber's lines together
-  lives here (for simulcast: the bandwidth estimate and which layer each line
-  gets, audio first).
-- `Downlink.add_line(kind)`: a new sendonly m-line (`OutgoingLine`); lines
-  are reused for later publications of the same kind, never removed.
+- `MediaConnection.add_line(kind)`: a new sendonly m-line (`OutgoingLine`);
+  lines are reused for later publications of the same kind, never removed.
 - `OutgoingLine.attach(publication)` / `detach()`: start and stop sending a
   publication on that line (a subscription, in media terms).
+- `MediaConnection.describe(sdp, offer)`: the server's description as it is
+  sent (a strategy may add what aiortc does not negotiate, e.g. simulcast);
+  `negotiated(local, remote)`: an offer/answer exchange completed.
 
-A strategy may move frames, packets or simulcast layers; nothing outside
-it depends on which. A Feed holding several layers with a Downlink that picks
-one per line from its own bandwidth estimate fits here, as does a
-packet-level path that rewrites SSRC, sequence number and timestamp per line.
+Anything that concerns all of a subscriber's lines together (the bandwidth
+estimate, which layer each line gets, audio first) lives in the connection.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpCodecCapability, RTCRtpSender, RTCRtpTransceiver
 
@@ -54,7 +56,7 @@ class Feed(Protocol):
 
 
 class OutgoingLine(Protocol):
-    """A server→subscriber m-line (a sendonly transceiver) and what feeds its sender."""
+    """A server→subscriber m-line (a sendonly transceiver) and what feeds it."""
 
     kind: str
     transceiver: RTCRtpTransceiver
@@ -66,18 +68,8 @@ class OutgoingLine(Protocol):
         """Stop sending; the line stays for a later publication of its kind."""
 
 
-class Downlink(Protocol):
-    """The sending side of one subscriber's RTCPeerConnection."""
-
-    def add_line(self, kind: str) -> OutgoingLine:
-        """Add a sendonly m-line of `kind` to the connection."""
-
-    def close(self) -> None:
-        """The connection is being dropped (leave or reset); its lines are detached."""
-
-
-class MediaStrategy(Protocol):
-    """How published media reaches subscribers (one instance per room)."""
+class MediaConnection(Protocol):
+    """The media side of one participant's RTCPeerConnection."""
 
     def receive(self, publication: Publication) -> Feed:
         """Take over `publication.transceiver`'s receiver and return the publication's feed.
@@ -87,5 +79,23 @@ class MediaStrategy(Protocol):
         the receiver).
         """
 
-    def downlink(self, pc: RTCPeerConnection) -> Downlink:
-        """The sending side of a new subscriber connection."""
+    def add_line(self, kind: str) -> OutgoingLine:
+        """Add a sendonly m-line of `kind` to the connection."""
+
+    def describe(self, sdp: str, offer: str | None) -> str:
+        """The server's description `sdp` as it is sent (`offer`: the client offer it answers)."""
+
+    def negotiated(self, local: str, remote: str) -> None:
+        """An offer/answer exchange completed (`local` as sent, `remote` as received)."""
+
+    def close(self) -> None:
+        """The connection is being dropped (leave or reset); its lines are detached."""
+
+
+class MediaStrategy(Protocol):
+    """How published media reaches subscribers (one instance per room)."""
+
+    def connect(
+        self, pc: RTCPeerConnection, notify: Callable[[dict[str, Any]], None]
+    ) -> MediaConnection:
+        """The media side of a new participant connection."""

@@ -1,10 +1,8 @@
-"""RTP packetization of forwarded frames: what aiortc's encoders do in `pack()`.
+"""RTP packetization of pre-encoded frames, for the aiortc clients (tests, load test, bench).
 
-The subscriber's RTCRtpSender gets these packers instead of encoders (see
-aiortc_adapter.install_packer; the SFU's senders call them synchronously, see
-aiortc_adapter.ForwardingSender), so opening a codec is never even possible on
-the forwarding path. A frame travels as one shared `bytes` object from the
-publisher's jitter buffer to here; the only copy is cutting it into payloads.
+Their RTCRtpSenders get these packers instead of encoders (see
+aiortc_adapter.install_packer), so replaying a pre-encoded clip never opens a
+codec. The server forwards packets and never packetizes (packets.py).
 """
 
 from __future__ import annotations

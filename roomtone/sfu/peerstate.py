@@ -1,8 +1,8 @@
 """What one participant's server connection holds, and the settings it is built from.
 
-`PeerState` is everything tied to one RTCPeerConnection: its publications
-(publishing.py), its slots (subscribing.py), the client's numbering and the
-negotiation flags. A reset replaces it as a whole.
+`PeerState` is everything tied to one RTCPeerConnection: the media strategy's
+side of it, its publications (publishing.py), its slots (subscribing.py), the
+client's numbering and the negotiation flags. A reset replaces it as a whole.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection
 
+from roomtone.sfu.media import MediaConnection
 from roomtone.sfu.ports import PortRange
 from roomtone.sfu.publishing import Publishing
 from roomtone.sfu.sdp import Numbering
@@ -35,8 +36,10 @@ class PeerState:
     """What belongs to one RTCPeerConnection (replaced wholesale on reset)."""
 
     pc: RTCPeerConnection
+    media: MediaConnection
     publishing: Publishing
     subscribing: Subscribing
     numbering: Numbering = field(default_factory=Numbering)
     answered: bool = False  # the client's first offer has been answered
     offer_pending: bool = False  # a server offer awaits the client's answer
+    sent_offer: str = ""  # that offer, as sent

@@ -2,7 +2,7 @@
 
 Each audio or video m-line a client offers becomes a Publication (what one
 participant publishes: one track). The server answers it recvonly with the
-forwardable codecs only, the room's media strategy takes over its receiver,
+forwardable codecs only, the connection's media side takes over its receiver,
 and once negotiated as receiving it is published to the Hub, so the other
 participants subscribe to it (subscribing.py). It is unpublished when the
 client stops sending on it, or leaves.
@@ -11,14 +11,13 @@ client stops sending on it, or leaves.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Protocol
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver
 
-from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu import sdp as sdptext
-from roomtone.sfu.keyframes import KeyframeRequester
-from roomtone.sfu.media import Feed, MediaStrategy, codec_preferences
+from roomtone.sfu.media import Feed, MediaConnection, codec_preferences
 
 # Per participant and kind; further m-lines of a client offer are answered inactive.
 MAX_PUBLISHED_PER_KIND = 2
@@ -39,36 +38,22 @@ class Hub(Protocol):
 class Publication:
     """One published track: its publisher, its receiving m-line, and the strategy's feed."""
 
-    def __init__(self, publisher_id: str, kind: str, transceiver: RTCRtpTransceiver) -> None:
+    def __init__(
+        self, publisher_id: str, kind: str, transceiver: RTCRtpTransceiver, source: str = ""
+    ) -> None:
         self.publisher_id = publisher_id
         self.kind = kind
         self.transceiver = transceiver
+        self.source = source  # "screen", or "" for a camera or microphone
         self.live = False  # published: subscribers may attach
         self.feed: Feed | None = None
-        self.ssrc: int | None = None  # the publisher's media SSRC, where PLIs go
-        self._keyframes = KeyframeRequester(self._send_pli)
 
     def __repr__(self) -> str:
         return f"Publication({self.publisher_id[:8]} {self.kind} mid={self.transceiver.mid})"
 
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe (a PLI; at most one per interval)."""
-        if self.live and self.kind == "video":
-            self._keyframes.request()
-
-    def _send_pli(self) -> None:
-        receiver = self.transceiver.receiver
-        if self.ssrc is None:
-            sources = receiver.getSynchronizationSources()
-            if not sources:
-                return
-            self.ssrc = sources[0].source
-        adapter.send_pli(receiver, self.ssrc)
-
     def end(self) -> None:
-        """Unpublished: no more keyframe requests, and the feed lets go of its subscribers."""
+        """Unpublished: the feed lets go of its subscribers."""
         self.live = False
-        self._keyframes.cancel()
         if self.feed is not None:
             self.feed.close()
 
@@ -76,19 +61,24 @@ class Publication:
 class Publishing:
     """One connection's publications, kept in step with what its client sends."""
 
-    def __init__(self, publisher_id: str, hub: Hub, media: MediaStrategy) -> None:
+    def __init__(self, publisher_id: str, hub: Hub, media: MediaConnection) -> None:
         self.publisher_id = publisher_id
         self.hub = hub
         self.media = media
         self.publications: list[Publication] = []
 
-    def prepare(self, pc: RTCPeerConnection, sdp: str) -> None:
+    def prepare(
+        self, pc: RTCPeerConnection, sdp: str, sources: Mapping[str, str] | None = None
+    ) -> None:
         """Before applying a client offer: a recvonly transceiver for each new m-line.
 
         aiortc matches a remote m-line to an existing transceiver of that kind
         without a mid, so codec preferences (and the strategy's receiver) are
-        in place before it negotiates.
+        in place before it negotiates. `sources` labels m-lines by mid (the
+        offer's `tracks`: which one is a shared screen); a label is fixed when
+        its m-line is first offered.
         """
+        sources = sources or {}
         known = {t.mid for t in pc.getTransceivers() if t.mid is not None}
         counts = Counter(publication.kind for publication in self.publications)
         for section in sdptext.media_sections(sdp):
@@ -99,16 +89,10 @@ class Publishing:
             counts[section.kind] += 1
             if counts[section.kind] > MAX_PUBLISHED_PER_KIND:
                 transceiver.direction = "inactive"
-            publication = Publication(self.publisher_id, section.kind, transceiver)
+            source = sources.get(section.mid, "") if section.mid is not None else ""
+            publication = Publication(self.publisher_id, section.kind, transceiver, source)
             publication.feed = self.media.receive(publication)
             self.publications.append(publication)
-
-    def negotiated(self, sdp: str) -> None:
-        """The client offer `sdp` is applied: learn the media SSRCs it announces."""
-        for publication in self.publications:
-            mid = publication.transceiver.mid
-            if publication.ssrc is None and mid is not None:
-                publication.ssrc = sdptext.media_ssrc(sdp, mid)
 
     def update(self) -> None:
         """Publish what is now received, unpublish what no longer is (after an answer)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roomtone.sfu.media import Downlink, OutgoingLine
+from roomtone.sfu.media import MediaConnection, OutgoingLine
 from roomtone.sfu.publishing import Publication
 
 
@@ -32,8 +32,8 @@ class Slot:
 class Subscribing:
     """One connection's slots, kept in step with the publications it should receive."""
 
-    def __init__(self, downlink: Downlink) -> None:
-        self.downlink = downlink
+    def __init__(self, media: MediaConnection) -> None:
+        self.media = media
         self.slots: list[Slot] = []
 
     def update(self, wanted: list[Publication]) -> bool:
@@ -62,16 +62,22 @@ class Subscribing:
         return changed
 
     def tracks(self) -> list[dict[str, str | None]]:
-        """The `tracks` of a server offer: mid → publisher and kind (docs/PROTOCOL.md)."""
-        return [
-            {
+        """The `tracks` of a server offer: mid → publisher, kind, and `source` for a
+        shared screen (docs/PROTOCOL.md)."""
+        tracks: list[dict[str, str | None]] = []
+        for slot in self.slots:
+            publication = slot.publication
+            if publication is None:
+                continue
+            track: dict[str, str | None] = {
                 "mid": slot.line.transceiver.mid,
                 "peerId": publication.publisher_id,
                 "kind": publication.kind,
             }
-            for slot in self.slots
-            if (publication := slot.publication) is not None
-        ]
+            if publication.source:
+                track["source"] = publication.source
+            tracks.append(track)
+        return tracks
 
     def answered(self) -> bool:
         """The client answered the server offer: attach what it assigned.
@@ -96,7 +102,7 @@ class Subscribing:
         for slot in self.slots:
             slot.line.detach()
             slot.pending = slot.active = None
-        self.downlink.close()
+        self.media.close()
 
     def _free_slot(self, kind: str) -> Slot:
         for slot in self.slots:
@@ -106,6 +112,6 @@ class Subscribing:
                 and slot.line.transceiver.direction == "inactive"
             ):
                 return slot
-        slot = Slot(self.downlink.add_line(kind))
+        slot = Slot(self.media.add_line(kind))
         self.slots.append(slot)
         return slot

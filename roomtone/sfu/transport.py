@@ -3,7 +3,7 @@
 This module is the room-wide part: which participant has a PeerSession, which
 publications exist (the Hub), and who must renegotiate when that changes.
 Media never passes through here: the media strategy (media.py; by default
-forwarding.py, which never decodes or encodes) carries it.
+packets.py, which never decodes or encodes) carries it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from roomtone.config import ServerConfig
 from roomtone.errors import BAD_SIGNAL, PEER_GONE, error
 from roomtone.room import Participant, Room
 from roomtone.sfu.connection import PeerSession
-from roomtone.sfu.forwarding import ForwardingStrategy
 from roomtone.sfu.media import MediaStrategy
+from roomtone.sfu.packets import PacketStrategy
 from roomtone.sfu.peerstate import SessionSettings
 from roomtone.sfu.ports import PortRange
 from roomtone.sfu.publishing import Publication
@@ -51,7 +51,7 @@ class SfuTransport(Transport):
     """The sfu transport and the room's Hub of publications.
 
     `media` is how published media reaches subscribers; the default forwards
-    encoded frames (bench/refserver.py passes a transcoding reference).
+    RTP packets (bench/refserver.py passes a transcoding reference).
     """
 
     name = "sfu"
@@ -70,7 +70,7 @@ class SfuTransport(Transport):
             ports=PortRange(*low_high) if low_high else None,
             announced_ip=config.sfu.announced_ip,
         )
-        self.media: MediaStrategy = media if media is not None else ForwardingStrategy()
+        self.media: MediaStrategy = media if media is not None else PacketStrategy()
         self.sessions: dict[str, PeerSession] = {}
         self._publications: dict[Publication, None] = {}  # ordered set: publication order
         self._closing: set[asyncio.Task[None]] = set()

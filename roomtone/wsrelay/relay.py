@@ -18,6 +18,7 @@ from roomtone.errors import INVALID_MIME, error
 from roomtone.room import Participant, Room
 from roomtone.transport import Transport
 from roomtone.wsrelay.fanout import Fanout, Publication
+from roomtone.wsrelay.keyframes import KeyframeRequests
 from roomtone.wsrelay.stream import PublisherStream, StreamError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class WsRelay(Transport):
         super().__init__(room)
         self.config = config
         self.fanout = Fanout(config.wsrelay.queue_bytes)
+        self.keyframes = KeyframeRequests()  # media-keyframe to sparse-keyframe publishers
 
     # --- Transport ---------------------------------------------------------------
 
@@ -60,6 +62,9 @@ class WsRelay(Transport):
 
     def on_join(self, participant: Participant) -> None:
         self.fanout.subscribe(participant)
+        for publication in self.fanout.publications.values():
+            if participant.id in publication.subscriptions:
+                self.keyframes.on_join(publication)
 
     async def on_message(self, participant: Participant, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -79,6 +84,7 @@ class WsRelay(Transport):
         try:
             for batch in stream.push(data):
                 deliver(publication, batch)
+            self.keyframes.on_media(publication)
         except StreamError as exc:
             log.warning(
                 "ignoring the media of %s until its next media-start: %s", participant.id, exc
@@ -99,9 +105,11 @@ class WsRelay(Transport):
             publisher.send(error(INVALID_MIME))
             return None
         assert isinstance(mime_type, str)
-        # A restart replaces the stream: what is still queued of the old one is useless
-        # to clients that are about to rebuild their MediaSource.
-        self.fanout.unpublish(publisher.id, discard=True)
+        # A restart replaces the stream. What is still queued of the old one stays queued,
+        # ahead of the new media-start: a client that splices the new stream onto the old
+        # one plays it to its end (the publisher sends its last chunk before restarting),
+        # and one that rebuilds its MediaSource has only wasted a few bytes.
+        self.fanout.unpublish(publisher.id)
         config = self.config
         stream = PublisherStream(
             publisher.id,
@@ -116,6 +124,7 @@ class WsRelay(Transport):
 
     def unpublish(self, publisher: Participant, reason: str) -> None:
         """`media-stop` or leaving: end the stream and tell its subscribers."""
+        self.keyframes.forget(publisher.id)
         if self.fanout.unpublish(publisher.id) is None:
             return
         self.room.broadcast(protocol.media_stop(publisher.id), exclude=publisher.id)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from roomtone.wsrelay.framing import packet_header, split_packets
+from roomtone.wsrelay.recluster import Reclusterer
 from roomtone.wsrelay.webm import DEFAULT_MAX_ELEMENT_BYTES, Piece, WebmError, WebmParser
 
 WEBM_TYPES = frozenset({"video/webm", "audio/webm", "video/x-matroska", "audio/x-matroska"})
@@ -60,6 +61,8 @@ class PublisherStream:
         # Anything but WebM is passed through to live subscribers only: it cannot be
         # cut at sync points, so late joiners wait for the publisher's next start.
         self.parser = WebmParser(max_element_bytes) if is_webm(mime_type) else None
+        # Every cluster sent starts with a keyframe (Firefox plays no other): recluster.py.
+        self.recluster = Reclusterer(self.parser) if self.parser else None
         self.max_init_bytes = max_element_bytes
         self.init_packets: list[bytes] = []
         self.init_bytes = 0
@@ -96,6 +99,8 @@ class PublisherStream:
             return
         try:
             pieces = self.parser.feed(chunk)
+            if self.recluster is not None:
+                pieces = self.recluster.feed(pieces)
         except WebmError as exc:
             self._fail()
             raise StreamError(str(exc)) from None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 MEDIA_TIMEOUT_S = 45.0
 
@@ -82,14 +82,23 @@ class Participant:
 
 
 def join(page: Page, url: str, name: str) -> Participant:
+    """Join as `name`; `page` is a Playwright Page or a tests/e2e/firefox.FirefoxPage."""
     page.goto(url)
     page.get_by_test_id("join-name").fill(name)
-    button = page.get_by_test_id("join-button")
-    expect(button).to_be_enabled()
-    button.click()
-    expect(page.get_by_test_id("local-video")).to_be_visible()
+    page.wait_for_function(JOIN_ENABLED_JS, timeout=20_000)
+    page.get_by_test_id("join-button").click()
+    page.wait_for_function(LOCAL_VIDEO_JS, timeout=20_000)
     wait_in_call(page)
     return Participant(name, page)
+
+
+JOIN_ENABLED_JS = """
+() => { const b = document.querySelector('[data-testid="join-button"]'); return b && !b.disabled; }
+"""
+LOCAL_VIDEO_JS = """
+() => { const v = document.querySelector('[data-testid="local-video"]');
+        return v && v.getClientRects().length > 0; }
+"""
 
 
 def wait_in_call(page: Page, timeout_ms: float = 20_000) -> None:

@@ -21,7 +21,10 @@ CHROMIUM = (
 )
 CHROMIUM_ARGS = [
     "--no-sandbox",
-    "--use-fake-device-for-media-stream",
+    # More than one fake camera and microphone, so the device pickers have a choice.
+    # Chromium's fake_device_1 is a depth camera (Y16) that WebRTC cannot encode;
+    # fake_device_0 (I420) and fake_device_2 (MJPEG) are ordinary ones.
+    "--use-fake-device-for-media-stream=device-count=3",
     "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
     "--disable-background-networking",
@@ -42,6 +45,9 @@ CHROMIUM_ARGS = [
 SMALL_VIDEO_SCRIPT = (
     "window.__roomtoneVideoConstraints = "
     "{width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15}};"
+    # A shared screen (Chromium's fake one is 1280x720 at 30 fps) kept as cheap.
+    "window.__roomtoneScreenConstraints = "
+    "{width: {max: 640}, height: {max: 360}, frameRate: {max: 5}};"
 )
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.call import join, wait_in_call
+from tests.keys import make_token, public_pem
 from tests.serverproc import ServerProcess, running_server
 
 pytestmark = pytest.mark.e2e
@@ -144,7 +146,7 @@ def test_desktop_layout(ws_server: ServerProcess, new_context) -> None:
         expect(page.get_by_test_id(testid)).to_be_visible()
     expect(page.get_by_test_id("participant-count")).to_have_text("2 participants")
     # With others present the local camera is a small preview over the grid.
-    expect(page.get_by_test_id("local-tile")).to_have_class("tile local pip")
+    expect(page.get_by_test_id("local-tile")).to_have_class(re.compile(r"\bpip\b"))
     local = page.get_by_test_id("local-video").bounding_box()
     remote = page.get_by_test_id("remote-video").bounding_box()
     assert local and remote
@@ -154,7 +156,7 @@ def test_desktop_layout(ws_server: ServerProcess, new_context) -> None:
 
 def test_desktop_alone_shows_the_local_camera_large(ws_server: ServerProcess, new_page) -> None:
     page = join(new_page(viewport=DESKTOP), ws_server.url, "Solo").page
-    expect(page.get_by_test_id("local-tile")).not_to_have_class("tile local pip")
+    expect(page.get_by_test_id("local-tile")).not_to_have_class(re.compile(r"\bpip\b"))
     box = page.get_by_test_id("local-video").bounding_box()
     assert box and box["width"] > DESKTOP["width"] * 0.6
 
@@ -242,3 +244,81 @@ def test_notifications_are_opt_in_and_announce_joins(ws_server: ServerProcess, n
     page.reload()
     wait_in_call(page)
     expect(page.get_by_test_id("notify-button")).to_have_count(0)
+
+
+def test_invite_link_is_the_page_address(ws_server: ServerProcess, new_context) -> None:
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ws_server.url)
+    page = join(context.new_page(), f"{ws_server.url}/?name=Mallory", "Host").page
+    page.get_by_test_id("invite-button").click()
+    expect(page.get_by_test_id("invite-text")).to_have_attribute("data-shown", "copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == f"{ws_server.url}/"
+
+
+def test_with_auth_the_invite_button_says_where_links_come_from(built_web_root, new_page) -> None:
+    env = {
+        "MEDIA_TRANSPORT": "ws",
+        "ALLOW_INSECURE_HTTP": "true",
+        "WEB_ROOT": str(built_web_root),
+        "AUTH_ENABLED": "true",
+        "AUTH_PUBLIC_KEYS": public_pem(),
+    }
+    with running_server(env=env) as server:
+        page = join(new_page(), f"{server.url}/?token={make_token()}", "Host").page
+        page.get_by_test_id("invite-button").click()
+        text = page.get_by_test_id("invite-text")
+        expect(text).to_have_attribute("data-shown", "auth")
+        expect(text).to_contain_text("Telegram bot")
+        expect(text).to_contain_text("roomtone token")
+
+
+def test_phone_portrait_join_screen_and_shared_screen(
+    webrtc_server: ServerProcess, new_context
+) -> None:
+    """The join screen's preview, pickers and button fit a phone; a shared screen fills
+    the top of the stage above the tiles, with the controls still on screen."""
+    phone = new_context(viewport=PHONE_PORTRAIT, **PHONE)
+    page = phone.new_page()
+    page.goto(webrtc_server.url)
+    expect(page.get_by_test_id("camera-select")).to_be_visible(timeout=20_000)
+    for testid in ("preview", "join-name", "mic-select", "camera-select"):
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE_PORTRAIT["width"]
+    page.get_by_test_id("join-name").fill("Phone")
+    page.get_by_test_id("join-button").click()
+    wait_in_call(page)
+    # Phones cannot share a screen; a desktop participant does.
+    expect(page.get_by_test_id("screen-button")).to_have_count(
+        1 if page.evaluate("() => !!navigator.mediaDevices.getDisplayMedia") else 0
+    )
+    desktop = join(new_context().new_page(), webrtc_server.url, "Desk").page
+    desktop.get_by_test_id("screen-button").click()
+    screen = page.get_by_test_id("screen-tile")
+    expect(screen).to_be_visible(timeout=20_000)
+    tile = page.get_by_test_id("remote-tile")
+    box, tile_box = screen.bounding_box(), tile.bounding_box()
+    assert box and tile_box
+    assert box["width"] > PHONE_PORTRAIT["width"] * 0.9 and box["y"] < tile_box["y"]
+    assert tile_box["y"] + tile_box["height"] <= PHONE_PORTRAIT["height"]
+    controls = page.get_by_test_id("leave-button").bounding_box()
+    assert controls and controls["y"] + controls["height"] <= PHONE_PORTRAIT["height"]
+
+
+def test_russian_copy_of_the_call_features(ws_server: ServerProcess, new_context) -> None:
+    page = new_context(locale="ru-RU").new_page()
+    page.goto(ws_server.url)
+    expect(page.get_by_test_id("camera-select").locator("xpath=..")).to_contain_text(
+        "Камера", timeout=20_000
+    )
+    expect(page.get_by_test_id("mic-select").locator("xpath=..")).to_contain_text("Микрофон")
+    page.get_by_test_id("join-name").fill("Маша")
+    page.get_by_test_id("join-button").click()
+    wait_in_call(page)
+    expect(page.get_by_test_id("screen-button")).to_have_text("Показать экран")
+    expect(page.get_by_test_id("devices-button")).to_have_text("Устройства")
+    expect(page.get_by_test_id("invite-button")).to_have_text("Скопировать ссылку")
+    page.get_by_test_id("screen-button").click()
+    expect(page.get_by_test_id("sharing-banner")).to_contain_text(
+        "Вы показываете свой экран", timeout=20_000
+    )
+    expect(page.get_by_test_id("screen-button")).to_have_text("Остановить показ")

@@ -149,7 +149,7 @@ async def test_503_page_when_client_not_built(tmp_path):
 async def test_participants_and_config(client):
     assert await (await client.get("/participants")).json() == []
     config = await (await client.get("/config")).json()
-    assert config == {"mediaTransport": "webrtc", "maxParticipants": 10}
+    assert config == {"mediaTransport": "webrtc", "maxParticipants": 10, "authEnabled": False}
 
 
 async def test_logs_validation_truncation_redaction(client, capsys):
@@ -222,6 +222,8 @@ async def test_query_token_sets_cookie_then_cookie_works(auth_client):
     assert 590 <= max_age <= 600
     # the client's cookie jar now carries it
     assert (await auth_client.get("/participants")).status == 200
+    # the page learns that its address is no invitation (it offers no "copy link")
+    assert (await (await auth_client.get("/config")).json())["authEnabled"] is True
 
 
 async def test_cookie_secure_on_https_and_from_header(auth_client):

@@ -99,8 +99,9 @@ async def session() -> Any:
 
 
 def sample() -> tuple[bytes, media.Layout]:
-    data = media.sample_webm()
-    return media.mediarecorder_like(data), media.unknown_size_layout(data)
+    """A MediaRecorder-like stream already in the relay's shape (recluster.py): relayed as is."""
+    data = media.relay_shaped(media.mediarecorder_like(media.sample_webm()))
+    return data, media.relay_layout(data, {1})
 
 
 def chunks_of(data: bytes, seed: int, high: int = 20_000) -> list[bytes]:
@@ -116,7 +117,10 @@ async def publish(publisher: Client, chunks: list[bytes]) -> None:
 async def test_early_peer_receives_the_stream_byte_exact(
     server: ServerProcess, session: aiohttp.ClientSession
 ) -> None:
-    data, _ = sample()
+    # Straight from a recorder: most clusters do not open with a keyframe; Bob gets the
+    # same frames re-cut so that every cluster does.
+    raw = media.mediarecorder_like(media.sample_webm())
+    data = media.relay_shaped(raw)
     alice = await Client.join(session, server.ws_url, "Alice")
     bob = await Client.join(session, server.ws_url, "Bob")
     await alice.ws.send_bytes(b"before media-start: ignored")
@@ -125,7 +129,7 @@ async def test_early_peer_receives_the_stream_byte_exact(
     assert bob.of_type("media-start") == [
         {"type": "media-start", "peerId": alice.id, "mimeType": MIME}
     ]
-    await publish(alice, chunks_of(data, seed=1))
+    await publish(alice, chunks_of(raw, seed=1))
     await bob.wait_until(lambda: bob.count(alice.id) >= len(data))
     assert bob.received(alice.id) == data
     await alice.ws.send_json({"type": "media-stop"})
@@ -141,9 +145,9 @@ async def test_late_joiner_gets_a_decodable_stream_from_a_keyframe(
 ) -> None:
     data, lay = sample()
     syncs = [offset for offset, sync in lay.clusters if sync]
-    # Join in the middle of a cluster that does not start with a keyframe.
-    cut = next(offset for offset, sync in lay.clusters if not sync and offset > syncs[1]) + 5000
-    start = max(offset for offset in syncs if offset < cut)
+    # Join in the middle of a cluster, well after its keyframe.
+    cut = syncs[1] + 30_000
+    start = syncs[1]
     alice = await Client.join(session, server.ws_url, "Alice")
     bob = await Client.join(session, server.ws_url, "Bob")
     await alice.ws.send_json({"type": "media-start", "mimeType": MIME})
@@ -347,8 +351,10 @@ async def test_stalled_peer_neither_delays_others_nor_grows_server_memory(
         for round_number in range(rounds):
             await send(clusters, seed=round_number)
             peak = max(peak, server_rss_kb(server))
-        await bob.wait_until(lambda: bob.count(alice.id) >= len(sent))
-        assert bob.received(alice.id) == bytes(sent)
+        # Each round's timecodes start over, so the relay re-times them (recluster.py).
+        expected = media.relay_shaped(bytes(sent))
+        await bob.wait_until(lambda: bob.count(alice.id) >= len(expected))
+        assert bob.received(alice.id) == expected
         assert len(sent) > 40 * 1024 * 1024
         # The stalled client's backlog is capped at 1 MB; without the cap it would hold
         # all ~48 MB.
@@ -359,12 +365,15 @@ async def test_stalled_peer_neither_delays_others_nor_grows_server_memory(
         # the stream from a sync cluster on, intact to the last byte.
         reader = FrameReader(stalled)
         reader.start()
-        marker = media.element(0xEC, os.urandom(64))  # a Void element: ends this test's stream
+        # An audio block with a random frame ends this test's stream.
+        marker = media.simple_block(2, True, os.urandom(64))
         await send(clusters + marker, seed=rounds)
-        await bob.wait_until(lambda: bob.count(alice.id) >= len(sent))
+        expected = media.relay_shaped(bytes(sent))
+        await bob.wait_until(lambda: bob.count(alice.id) >= len(expected))
         await asyncio.wait_for(
             asyncio.to_thread(
-                reader.wait_for, lambda: reader.media_since_restart(alice.id).endswith(marker)
+                reader.wait_for,
+                lambda: reader.media_since_restart(alice.id).endswith(marker[-64:]),
             ),
             WAIT,
         )
@@ -373,9 +382,9 @@ async def test_stalled_peer_neither_delays_others_nor_grows_server_memory(
         resumed = reader.media_since_restart(alice.id)
         assert resumed.startswith(init)
         rest = resumed[len(init) :]
-        assert bytes(sent).endswith(rest)
-        sync_offsets = {offset - lay.init_end for offset, sync in lay.clusters if sync}
-        assert (len(sent) - len(rest) - lay.init_end) % len(clusters) in sync_offsets
+        assert expected.endswith(rest)
+        # It resumed at a cluster that opens with a keyframe.
+        assert media.relay_layout(init + rest, {1}).clusters[0] == (len(init), True)
         stalled.close()
         await alice.close()
         await bob.close()

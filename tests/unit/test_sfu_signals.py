@@ -41,3 +41,19 @@ def test_descriptions_and_candidates() -> None:
 def test_anything_else_is_a_bad_signal(data: object) -> None:
     with pytest.raises(BadSignal):
         parse_signal(data)
+
+
+def test_an_offer_may_label_its_m_lines() -> None:
+    data = {
+        "description": {"type": "offer", "sdp": "v=0"},
+        "tracks": [
+            {"mid": "2", "kind": "video", "source": "screen"},
+            {"mid": "0", "kind": "audio"},  # no source: microphone
+            {"mid": 3, "source": "screen"},  # malformed entries are skipped
+            {"mid": "4", "source": "hologram"},
+            "junk",
+        ],
+    }
+    parsed = parse_signal(data)
+    assert isinstance(parsed, Offer) and dict(parsed.sources) == {"2": "screen"}
+    assert dict(parse_signal({**data, "tracks": "nope"}).sources) == {}  # type: ignore[union-attr]

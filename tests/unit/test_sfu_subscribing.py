@@ -102,3 +102,14 @@ def test_clear_detaches_everything() -> None:
     subs.clear()
     assert all(line.attached is None for line in downlink.lines) and downlink.closed
     assert subs.tracks() == []
+
+
+def test_a_shared_screen_is_labelled_in_tracks() -> None:
+    subs = Subscribing(FakeDownlink())
+    camera, screen = published("ann", "video"), published("ann", "video")
+    screen.source = "screen"
+    subs.update([camera, screen])
+    assert subs.tracks() == [
+        {"mid": "0", "peerId": "ann", "kind": "video"},
+        {"mid": "1", "peerId": "ann", "kind": "video", "source": "screen"},
+    ]

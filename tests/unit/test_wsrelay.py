@@ -132,8 +132,10 @@ async def harness(config: ServerConfig) -> Harness:
 
 
 def stream_and_layout() -> tuple[bytes, media.Layout]:
-    data = media.sample_webm()
-    return media.mediarecorder_like(data), media.unknown_size_layout(data)
+    """A stream already in the relay's shape (every cluster opens at a keyframe), so what
+    recipients get is byte-exact with it; see the test of the reshaping below."""
+    data = media.relay_shaped(media.mediarecorder_like(media.sample_webm()))
+    return data, media.relay_layout(data, {1})
 
 
 def chunks_of(data: bytes, seed: int = 1) -> list[bytes]:
@@ -218,14 +220,31 @@ async def test_early_subscriber_gets_every_byte_and_the_sender_none(harness: Har
         assert mine is theirs
 
 
+async def test_recipients_get_clusters_that_open_at_keyframes(harness: Harness) -> None:
+    """A MediaRecorder stream whose clusters mostly do not start at a keyframe reaches
+    every recipient re-cut: the same frames at the same times, every cluster a sync point."""
+    raw = media.mediarecorder_like(media.sample_webm())
+    assert not all(sync for _, sync in media.unknown_size_layout(media.sample_webm()).clusters)
+    alice, bob = harness.join("Alice"), harness.join("Bob")
+    await harness.start(alice)
+    harness.send(alice, chunks_of(raw))
+    await settle()
+    got = harness.sock(bob).media(alice.id)
+    assert got == media.relay_shaped(raw)
+    _, sent = media.unknown_size_clusters(raw)
+    _, received = media.unknown_size_clusters(got)
+    blocks_of = lambda clusters: [b for _, blocks in clusters for b in blocks]  # noqa: E731
+    assert blocks_of(received) == blocks_of(sent)
+    assert all(sync for _, sync in media.relay_layout(got, {1}).clusters)
+
+
 async def test_late_joiner_starts_at_the_latest_sync_cluster(harness: Harness) -> None:
     data, lay = stream_and_layout()
     alice, bob = harness.join("Alice"), harness.join("Bob")
     await harness.start(alice)
-    # Stop in the middle of the second cluster after a sync point.
+    # Stop in the middle of the second sync cluster.
     syncs = [offset for offset, sync in lay.clusters if sync]
-    non_syncs = [offset for offset, sync in lay.clusters if not sync and offset > syncs[1]]
-    cut = non_syncs[0] + 3000
+    cut = syncs[1] + 30_000
     harness.send(alice, chunks_of(data[:cut]))
     await settle()
     carol = harness.join("Carol")
@@ -236,7 +255,7 @@ async def test_late_joiner_starts_at_the_latest_sync_cluster(harness: Harness) -
     init = data[: lay.init_end]
     assert got.startswith(init)
     assert data[syncs[1] :].startswith(got[len(init) :])
-    assert len(got) > len(init) + (non_syncs[0] - syncs[1])
+    assert len(got) > len(init) + 20_000
     harness.send(alice, chunks_of(data[cut:], seed=2))
     await settle()
     assert harness.sock(carol).media(alice.id) == init + data[syncs[1] :]
@@ -331,7 +350,9 @@ async def test_stalled_recipient_skips_ahead_without_delaying_others(harness: Ha
     await settle()
     await harness.send_paced(alice, chunks_of(data[lay.init_end :], seed=4))
     await settle()
-    assert harness.sock(bob).media(alice.id) == data + data[lay.init_end :]
+    # The second pass's timecodes start over: re-timed into the open cluster until a keyframe.
+    full = media.relay_shaped(data + data[lay.init_end :])
+    assert harness.sock(bob).media(alice.id) == full
     restarts = harness.sock(slow).messages("media-start")
     assert len(restarts) >= 2 and restarts[-1] == {
         "type": "media-start",
@@ -341,8 +362,8 @@ async def test_stalled_recipient_skips_ahead_without_delaying_others(harness: Ha
     # After its last media-start it got init + a sync cluster onward, all of it.
     resumed = harness.sock(slow).media(alice.id, since_last_media_start=True)
     init = data[: lay.init_end]
-    candidates = [data] + [
-        init + data[offset:] + data[lay.init_end :] for offset, sync in lay.clusters if sync
+    candidates = [full] + [
+        init + full[offset:] for offset, sync in media.relay_layout(full, {1}).clusters if sync
     ]
     assert resumed in candidates
 
@@ -359,6 +380,25 @@ async def test_restart_sends_the_new_stream_from_its_first_byte(harness: Harness
     for sock in (harness.sock(bob), harness.sock(carol)):
         assert sock.messages("media-start")[-1]["mimeType"] == "video/webm"
         assert sock.media(alice.id, since_last_media_start=True) == data
+
+
+async def test_restart_keeps_what_is_queued_of_the_old_stream(harness: Harness) -> None:
+    """A viewer that splices the new stream on plays the old one to its end: the restart
+    sends the new media-start after everything queued of the old stream, nothing dropped."""
+    data, lay = stream_and_layout()
+    alice, bob = harness.join("Alice"), harness.join("Bob")
+    await harness.start(alice)
+    harness.sock(bob).stall()
+    old = data[: lay.clusters[2][0]]
+    harness.send(alice, chunks_of(old))
+    await harness.start(alice)
+    harness.send(alice, chunks_of(data, seed=5))
+    harness.sock(bob).resume()
+    await settle()
+    sock = harness.sock(bob)
+    assert sock.media(alice.id) == old + data
+    assert sock.media(alice.id, since_last_media_start=True) == data
+    assert len(sock.messages("media-start")) == 2
 
 
 async def test_media_stop_and_leave(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:

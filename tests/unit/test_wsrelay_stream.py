@@ -34,8 +34,9 @@ def delta(n: int) -> bytes:
 def test_history_starts_at_the_latest_sync_cluster() -> None:
     init = media.init_segment((1, 1), (2, 2))
     c1 = media.cluster(key(100), delta(50))
-    c2 = media.cluster(delta(60))  # not a sync point: history keeps growing
-    c3 = media.cluster(media.simple_block(2, True), key(70))  # audio first, then a keyframe
+    c2 = media.cluster(delta(60))  # no keyframe: its blocks join c1 (recluster.py)
+    audio = media.simple_block(2, True)
+    c3 = media.cluster(audio, key(70))  # audio first, then a keyframe
     stream = make()
     assert not stream.ready and not stream.sent_anything
     batches = push(stream, init[:10])
@@ -44,14 +45,15 @@ def test_history_starts_at_the_latest_sync_cluster() -> None:
     assert payload(stream.init_packets) == init and not stream.ready
     batches = push(stream, c1 + c2)
     assert [b.sync for b in batches] == [True, False]
-    assert payload(stream.history or []) == c1 + c2
-    assert payload(stream.catch_up_packets()) == init + c1 + c2
-    # c3 arrives in pieces: the history switches to c3 once its keyframe is seen.
+    assert payload(stream.history or []) == c1 + delta(60)
+    assert payload(stream.catch_up_packets()) == init + c1 + delta(60)
+    # c3 arrives in pieces: the history switches to a new cluster at the keyframe.
     push(stream, c3[:20])  # cluster header and timecode complete, the audio block is not
-    assert payload(stream.history or []) == c1 + c2 + c3[:15]
+    assert payload(stream.history or []) == c1 + delta(60)
     batches = push(stream, c3[20:])
-    assert any(b.sync for b in batches)
-    assert payload(stream.history or []) == c3
+    assert [b.sync for b in batches] == [False, True]
+    assert payload(batches[0].packets) == audio  # still part of the open cluster
+    assert payload(stream.history or []) == media.cluster(key(70))
     # The byte counts that bound the cache agree with the packets kept.
     assert stream.init_bytes + stream.history_bytes == sum(map(len, stream.catch_up_packets()))
 
@@ -117,7 +119,7 @@ def test_history_grows_only_as_batches_are_taken() -> None:
     first = next(batches)
     assert first.sync and payload(stream.history or []) == one
     next(batches)
-    assert payload(stream.history or []) == one + two
+    assert payload(stream.history or []) == one + delta(10)
 
 
 def test_non_webm_passes_through_to_live_recipients_only() -> None:

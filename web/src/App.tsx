@@ -26,10 +26,10 @@ export function App() {
         missing={missing}
         mode={config.mode}
         error={state.error}
-        onJoin={(name) => void session.join(name)}
+        onJoin={(name, media) => void session.join(name, media ?? undefined)}
         onDismissError={() => session.dismissError()}
       />
     );
   }
-  return <CallScreen strings={strings} state={state} session={session} />;
+  return <CallScreen strings={strings} state={state} session={session} authEnabled={config.authEnabled} />;
 }

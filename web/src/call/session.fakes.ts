@@ -1,11 +1,16 @@
 // Fakes for the call session's tests: a socket the test plays the server
-// through, a transport that records what it is given, a camera stream, and a
-// session wired to them (the real dependencies are in deps.ts).
+// through, a transport that records what it is given, camera, microphone and
+// screen tracks, a level meter, and a session wired to them (the real
+// dependencies are in deps.ts).
 
 import type { LogFields } from '../lib/clientlog';
 import type { ClientMessage, MediaTransportKind, Peer, ServerMessage, Welcome } from '../protocol/messages';
+import type { QualityReport } from '../transports/quality';
 import type { Transport, TransportDebug, TransportHost } from '../transports/types';
 import type { SessionDeps } from './deps';
+import type { DeviceChoice, DeviceKind, OpenedMedia } from './localMedia';
+import type { LocalSource } from './localTracks';
+import type { MediaDeps } from './mediaControl';
 import { CallSession } from './session';
 import type { SignalingLink, SocketEvents } from './socket';
 
@@ -57,6 +62,9 @@ export class FakeTransport implements Transport {
   readonly frames: ArrayBuffer[] = [];
   /** null while open; then whether the user left. */
   closed: boolean | null = null;
+  /** Each localTrackChanged, with the track `host.local` held for it then. */
+  readonly changes: { source: LocalSource; track: MediaStreamTrack | null }[] = [];
+  report: QualityReport = { own: null, peers: {} };
 
   constructor(
     readonly kind: MediaTransportKind,
@@ -76,6 +84,14 @@ export class FakeTransport implements Transport {
     this.frames.push(data);
   }
 
+  localTrackChanged(source: LocalSource): void {
+    this.changes.push({ source, track: this.host.local[source] });
+  }
+
+  async quality(): Promise<QualityReport> {
+    return this.report;
+  }
+
   async debug(): Promise<TransportDebug> {
     return { kind: this.kind, peers: {} };
   }
@@ -85,30 +101,99 @@ export class FakeTransport implements Transport {
   }
 }
 
-interface FakeTrack {
+export interface FakeTrack {
   kind: 'audio' | 'video';
+  /** Which device it came from (getSettings().deviceId). */
+  device: string;
   enabled: boolean;
   stopped: boolean;
+  onended: (() => void) | null;
   stop(): void;
+  getSettings(): { deviceId: string };
+  /** The device went away (or the browser's "stop sharing"): stopped, then `ended`. */
+  end(): void;
 }
 
-export function fakeStream(kinds: ('audio' | 'video')[] = ['audio', 'video']) {
-  const tracks = kinds.map(
-    (kind): FakeTrack => ({
-      kind,
-      enabled: true,
-      stopped: false,
-      stop() {
-        this.stopped = true;
-      },
-    }),
-  );
+export function fakeTrack(kind: 'audio' | 'video', device = `${kind}-0`): FakeTrack {
+  return {
+    kind,
+    device,
+    enabled: true,
+    stopped: false,
+    onended: null,
+    stop() {
+      this.stopped = true;
+    },
+    getSettings() {
+      return { deviceId: this.device };
+    },
+    end() {
+      this.stopped = true;
+      this.onended?.();
+    },
+  };
+}
+
+export function streamOf(tracks: FakeTrack[]): MediaStream {
   const stream = {
     getTracks: () => tracks,
     getAudioTracks: () => tracks.filter((t) => t.kind === 'audio'),
     getVideoTracks: () => tracks.filter((t) => t.kind === 'video'),
   };
-  return { stream: stream as unknown as MediaStream, tracks };
+  return stream as unknown as MediaStream;
+}
+
+export function fakeStream(kinds: ('audio' | 'video')[] = ['audio', 'video']) {
+  const tracks = kinds.map((kind) => fakeTrack(kind));
+  return { stream: streamOf(tracks), tracks };
+}
+
+export function opened(stream: MediaStream, cameraProblem: OpenedMedia['cameraProblem'] = null): OpenedMedia {
+  return { stream, cameraProblem };
+}
+
+/** Devices for the session: every track it opens, the device-change listener, saved choices. */
+export class FakeDevices implements MediaDeps {
+  readonly opened: { kind: DeviceKind; deviceId: string | null; exact: boolean; track: FakeTrack }[] = [];
+  readonly screens: FakeTrack[] = [];
+  readonly saved: DeviceChoice = { mic: null, camera: null };
+  /** Kinds whose devices are all gone: opening one fails. */
+  readonly missing = new Set<DeviceKind>();
+  /** Set to make the next openScreen fail with this error name (NotAllowedError: cancelled). */
+  screenError: string | null = null;
+  private listener: (() => void) | null = null;
+
+  openTrack = async (kind: DeviceKind, deviceId: string | null, exact: boolean): Promise<MediaStreamTrack> => {
+    if (this.missing.has(kind)) throw Object.assign(new Error('gone'), { name: 'NotFoundError' });
+    const track = fakeTrack(kind === 'mic' ? 'audio' : 'video', deviceId ?? `${kind}-default`);
+    this.opened.push({ kind, deviceId, exact, track });
+    return track as unknown as MediaStreamTrack;
+  };
+
+  openScreen = async (): Promise<MediaStreamTrack> => {
+    if (this.screenError) throw Object.assign(new Error('no'), { name: this.screenError });
+    const track = fakeTrack('video', 'screen');
+    this.screens.push(track);
+    return track as unknown as MediaStreamTrack;
+  };
+
+  newStream = (tracks: MediaStreamTrack[]): MediaStream => streamOf(tracks as unknown as FakeTrack[]);
+
+  watchDevices = (listener: () => void): (() => void) => {
+    this.listener = listener;
+    return () => (this.listener = null);
+  };
+
+  savedChoice = (): DeviceChoice => ({ ...this.saved });
+
+  saveChoice = (kind: DeviceKind, deviceId: string | null): void => {
+    this.saved[kind] = deviceId;
+  };
+
+  /** A device was plugged in or out. */
+  change(): void {
+    this.listener?.();
+  }
 }
 
 export function deferred<T>() {
@@ -134,6 +219,8 @@ export function setup(overrides: Partial<SessionDeps> = {}) {
   const attempts: number[] = [];
   const joinedPeers: Peer[] = [];
   const media = fakeStream();
+  const devices = new FakeDevices();
+  const meter = { level: 0, closed: 0 };
   const deps: SessionDeps = {
     openSocket: (events) => {
       const socket = new FakeSocket(events);
@@ -145,7 +232,14 @@ export function setup(overrides: Partial<SessionDeps> = {}) {
       transports.push(transport);
       return transport;
     },
-    openLocalMedia: async () => media.stream,
+    openLocalMedia: async () => opened(media.stream),
+    media: devices,
+    levelMeter: () => ({
+      level: () => meter.level,
+      close: () => {
+        meter.closed += 1;
+      },
+    }),
     missingFeatures: () => [],
     // 1 s, 2 s, 3 s …: deterministic instead of jittered.
     reconnectDelay: (attempt) => {
@@ -159,7 +253,20 @@ export function setup(overrides: Partial<SessionDeps> = {}) {
   const events = () => logs.map((l) => l.event);
   const lastSocket = () => sockets[sockets.length - 1];
   const lastTransport = () => transports[transports.length - 1];
-  return { session, sockets, transports, logs, events, attempts, joinedPeers, media, lastSocket, lastTransport };
+  return {
+    session,
+    sockets,
+    transports,
+    logs,
+    events,
+    attempts,
+    joinedPeers,
+    media,
+    devices,
+    meter,
+    lastSocket,
+    lastTransport,
+  };
 }
 
 export type Ctx = ReturnType<typeof setup>;

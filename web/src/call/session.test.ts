@@ -5,7 +5,8 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalMediaError } from './localMedia';
-import { BOB, deferred, fakeStream, inCall, setup, welcome } from './session.fakes';
+import { BOB, deferred, fakeStream, inCall, opened, setup, welcome } from './session.fakes';
+import type { OpenedMedia } from './localMedia';
 import { ERROR_VISIBLE_MS, REJOIN_CLOSE_CODE } from './session';
 
 describe('CallSession', () => {
@@ -54,10 +55,13 @@ describe('CallSession', () => {
     const socket = await inCall(ctx);
     const carol = { id: 'carol', name: 'Carol' };
     socket.receive({ type: 'peer-joined', peer: carol });
-    expect(ctx.session.getSnapshot().participants).toEqual([BOB, carol]);
+    expect(ctx.session.getSnapshot().participants).toEqual([
+      { ...BOB, state: null, received: null },
+      { ...carol, state: null, received: null },
+    ]);
     expect(ctx.joinedPeers).toEqual([carol]);
     socket.receive({ type: 'peer-left', peerId: 'bob' });
-    expect(ctx.session.getSnapshot().participants).toEqual([carol]);
+    expect(ctx.session.getSnapshot().participants.map((p) => p.id)).toEqual(['carol']);
     const frame = new ArrayBuffer(4);
     socket.receiveBinary(frame);
     const transport = ctx.lastTransport();
@@ -72,6 +76,8 @@ describe('CallSession', () => {
         start: () => undefined,
         handleMessage: () => undefined,
         debug: async () => ({ kind, peers: {} }),
+        localTrackChanged: () => undefined,
+        quality: async () => ({ own: null, peers: {} }),
         close: () => undefined,
       }),
     });
@@ -239,13 +245,13 @@ describe('CallSession', () => {
   });
 
   it('leaving during the permission prompt stops the late stream and opens no socket', async () => {
-    const prompt = deferred<MediaStream>();
+    const prompt = deferred<OpenedMedia>();
     const ctx = setup({ openLocalMedia: () => prompt.promise });
     const joining = ctx.session.join('Alice');
     expect(ctx.session.getSnapshot().phase).toBe('starting');
     ctx.session.leave();
     expect(ctx.session.getSnapshot().phase).toBe('idle');
-    prompt.resolve(ctx.media.stream);
+    prompt.resolve(opened(ctx.media.stream));
     await joining;
     expect(ctx.media.tracks.every((t) => t.stopped)).toBe(true);
     expect(ctx.sockets).toHaveLength(0);
@@ -253,18 +259,18 @@ describe('CallSession', () => {
   });
 
   it('a join after leaving during the prompt is not taken over by the first prompt', async () => {
-    const prompts = [deferred<MediaStream>(), deferred<MediaStream>()];
+    const prompts = [deferred<OpenedMedia>(), deferred<OpenedMedia>()];
     const streams = [fakeStream(), fakeStream()];
     let calls = 0;
     const ctx = setup({ openLocalMedia: () => prompts[calls++].promise });
     const first = ctx.session.join('Alice');
     ctx.session.leave();
     const second = ctx.session.join('Alice');
-    prompts[0].resolve(streams[0].stream);
+    prompts[0].resolve(opened(streams[0].stream));
     await first;
     expect(streams[0].tracks.every((t) => t.stopped)).toBe(true);
     expect(ctx.sockets).toHaveLength(0);
-    prompts[1].resolve(streams[1].stream);
+    prompts[1].resolve(opened(streams[1].stream));
     await second;
     expect(ctx.sockets).toHaveLength(1);
     expect(ctx.session.getSnapshot().localStream).toBe(streams[1].stream);

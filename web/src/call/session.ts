@@ -1,18 +1,37 @@
 // One call from "Join" to "Leave": local media, the signaling socket with
-// reconnects, the room roster, and the transport for the server's media mode.
-// Plain TypeScript with a subscribe/snapshot API (React reads it through
-// useSyncExternalStore in hooks/useCall.ts). Everything outside (socket,
-// transport, camera, logging) comes in through `SessionDeps`.
+// reconnects, the room roster with everyone's reported state, and the
+// transport for the server's media mode. Plain TypeScript with a
+// subscribe/snapshot API (React reads it through useSyncExternalStore in
+// hooks/useCall.ts). Everything outside (socket, transport, camera, logging)
+// comes in through `SessionDeps`; our own media is run by `MediaControl`.
 
 import type { LogFields } from '../lib/clientlog';
 import { IN_CALL_KEY, local, NAME_KEY, session as sessionStore } from '../lib/storage';
-import { cleanName, type MediaTransportKind, type Peer, type ServerMessage, type Welcome } from '../protocol/messages';
+import {
+  cleanName,
+  type MediaTransportKind,
+  type Peer,
+  type ServerMessage,
+  type Welcome,
+} from '../protocol/messages';
 import { PeerVideos } from '../transports/peerVideos';
 import type { Transport, TransportDebug, TransportHost } from '../transports/types';
 import type { SessionDeps } from './deps';
-import { LocalMediaError, stopStream } from './localMedia';
+import { LocalMediaError, stopStream, type DeviceKind, type OpenedMedia } from './localMedia';
+import type { LocalSource } from './localTracks';
+import { MediaControl } from './mediaControl';
+import {
+  ownState,
+  participantOf,
+  SCREEN_TAKEN,
+  screenSharer,
+  StateReporter,
+  withReceived,
+  withState,
+} from './presence';
 import { ReconnectTimer } from './reconnect';
 import type { SignalingLink } from './socket';
+import { SpeakingMonitor } from './speaking';
 import { INITIAL, type CallError, type CallState, type Phase } from './state';
 
 export type { CallError, CallState, Participant, Phase } from './state';
@@ -32,6 +51,9 @@ const FINAL_CLOSE_CODES = new Set([1008]);
 /** Our close code when we drop the socket to rejoin (the transport asked). */
 export const REJOIN_CLOSE_CODE = 4000;
 
+/** How often the connection-quality indicator is refreshed. */
+export const QUALITY_EVERY_MS = 2000;
+
 export class CallSession {
   private state: CallState = INITIAL;
   private readonly listeners = new Set<() => void>();
@@ -40,6 +62,10 @@ export class CallSession {
   /** The one owner of participant id → <video>; it outlives sockets and transports. */
   private readonly videos = new PeerVideos(() => this.markPlaybackBlocked());
   private readonly reconnect: ReconnectTimer;
+  private readonly speaking: SpeakingMonitor;
+  private media: MediaControl | null = null;
+  private reporter: StateReporter | null = null;
+  private qualityTimer: ReturnType<typeof setInterval> | null = null;
   private name = '';
   /** Counts join() calls, so a permission prompt answered after leave → join is ignored. */
   private joins = 0;
@@ -52,6 +78,10 @@ export class CallSession {
     private readonly deps: SessionDeps,
   ) {
     this.reconnect = new ReconnectTimer(deps.reconnectDelay);
+    this.speaking = new SpeakingMonitor(deps.levelMeter, (speaking) => {
+      this.update({ speaking });
+      this.reportState();
+    });
   }
 
   // --- store API -----------------------------------------------------------
@@ -73,16 +103,17 @@ export class CallSession {
   }
 
   // --- user actions --------------------------------------------------------
-  async join(rawName: string): Promise<void> {
+  /** Join as `rawName` with the join screen's `preview` media (else the camera opens now). */
+  async join(rawName: string, preview?: OpenedMedia): Promise<void> {
     const name = cleanName(rawName);
     if (!name || this.state.phase !== 'idle') return;
     const attempt = ++this.joins;
     this.name = name;
     local.set(NAME_KEY, name);
     this.update({ ...INITIAL, phase: 'starting' });
-    let stream: MediaStream;
+    let opened: OpenedMedia;
     try {
-      stream = await this.deps.openLocalMedia();
+      opened = preview ?? (await this.deps.openLocalMedia(this.deps.media.savedChoice()));
     } catch (error) {
       if (attempt !== this.joins) return; // a newer join owns the screen
       const kind = error instanceof LocalMediaError ? error.kind : 'failed';
@@ -91,14 +122,20 @@ export class CallSession {
       return;
     }
     if (attempt !== this.joins || this.phaseNow() !== 'starting') {
-      stopStream(stream); // left while the permission prompt was open
+      stopStream(opened.stream); // left while the permission prompt was open
       return;
     }
-    const video = stream.getVideoTracks().length > 0;
-    this.update({ localStream: stream, camOn: video });
-    this.log('join', { mode: this.options.configuredMode() ?? 'unknown', video });
+    this.media = new MediaControl(opened, this.deps.media, {
+      changed: (source) => this.localChanged(source),
+      notice: (notice) => this.update({ notice }),
+      log: (event, fields) => this.log(event, fields),
+    });
+    this.update({ ...this.mediaState(), notice: MediaControl.joinNotice(opened) });
+    this.speaking.follow(this.media.tracks.mic, true);
+    this.log('join', { mode: this.options.configuredMode() ?? 'unknown', video: opened.cameraProblem === null });
     this.everJoined = false;
     this.reconnect.reset();
+    this.startQuality();
     this.connect();
   }
 
@@ -111,26 +148,37 @@ export class CallSession {
     this.transport = null;
     this.socket?.close(1000);
     this.socket = null;
-    stopStream(this.state.localStream);
+    this.stopMedia();
     this.update({ ...INITIAL });
   }
 
   toggleMic(): void {
-    const stream = this.state.localStream;
-    if (!stream) return;
-    const on = !this.state.micOn;
-    stream.getAudioTracks().forEach((t) => (t.enabled = on));
-    this.update({ micOn: on });
+    this.setOn('mic', !this.state.micOn);
   }
 
+  /** Turning the camera off disables (not stops) it: senders and the recorder keep running. */
   toggleCamera(): void {
-    const stream = this.state.localStream;
-    if (!stream || stream.getVideoTracks().length === 0) return;
-    const on = !this.state.camOn;
-    // Disabling (not stopping) keeps the recorder / senders running: remote
-    // tiles go black while the stream itself stays intact.
-    stream.getVideoTracks().forEach((t) => (t.enabled = on));
-    this.update({ camOn: on });
+    if (this.state.hasCamera) this.setOn('camera', !this.state.camOn);
+  }
+
+  /** Use another microphone or camera, without rejoining. */
+  async switchDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    await this.media?.switchDevice(kind, deviceId);
+  }
+
+  /** Share a screen, or stop sharing it. Someone else sharing already: say so instead. */
+  async toggleScreen(): Promise<void> {
+    const media = this.media;
+    if (!media || this.state.phase === 'idle') return;
+    if (media.tracks.screen) {
+      media.stopScreen();
+      return;
+    }
+    if (screenSharer(this.state.participants)) {
+      this.update({ notice: 'screen-taken' });
+      return;
+    }
+    await media.startScreen();
   }
 
   dismissError(): void {
@@ -149,6 +197,63 @@ export class CallSession {
 
   async debug(): Promise<TransportDebug | null> {
     return this.transport ? this.transport.debug() : null;
+  }
+
+  // --- our media -----------------------------------------------------------
+  private setOn(kind: DeviceKind, on: boolean): void {
+    const media = this.media;
+    if (!media) return;
+    media.setOn(kind, on);
+    if (kind === 'mic') this.speaking.follow(media.tracks.mic, on);
+    this.update(kind === 'mic' ? { micOn: on } : { camOn: on });
+    this.reportState();
+  }
+
+  /** A track changed (device switched or lost, screen shared or not): send it, show it. */
+  private localChanged(source: LocalSource): void {
+    const media = this.media;
+    if (!media) return;
+    this.transport?.localTrackChanged(source);
+    if (source === 'mic') this.speaking.follow(media.tracks.mic, media.isOn('mic'));
+    this.update(this.mediaState(source));
+    this.reportState();
+  }
+
+  private mediaState(changed?: LocalSource): Partial<CallState> {
+    return this.media!.snapshot(changed === undefined || changed === 'screen');
+  }
+
+  private reportState(): void {
+    if (this.state.phase === 'in-call') this.reporter?.report(ownState(this.state));
+  }
+
+  private stopMedia(): void {
+    this.speaking.stop();
+    this.stopQuality();
+    this.media?.stop();
+    this.media = null;
+  }
+
+  /** Every QUALITY_EVERY_MS: our link and each participant's, from the transport. */
+  private startQuality(): void {
+    this.stopQuality();
+    this.qualityTimer = setInterval(() => void this.sampleQuality(), QUALITY_EVERY_MS);
+  }
+
+  private stopQuality(): void {
+    if (this.qualityTimer !== null) clearInterval(this.qualityTimer);
+    this.qualityTimer = null;
+  }
+
+  private async sampleQuality(): Promise<void> {
+    const transport = this.transport;
+    if (!transport || this.state.phase !== 'in-call') return;
+    const report = await transport.quality();
+    if (transport !== this.transport) return; // replaced meanwhile
+    const participants = withReceived(this.state.participants, report.peers);
+    if (report.own === this.state.quality && participants === this.state.participants) return;
+    this.update({ quality: report.own, participants });
+    this.reportState();
   }
 
   // --- connection ----------------------------------------------------------
@@ -171,14 +276,23 @@ export class CallSession {
       case 'peer-joined': {
         const peer = message.peer;
         const others = this.state.participants.filter((p) => p.id !== peer.id);
-        this.update({ participants: [...others, { id: peer.id, name: peer.name }] });
+        this.update({ participants: [...others, participantOf(peer)] });
         this.options.onPeerJoined?.(peer);
         break;
       }
       case 'peer-left':
         this.update({ participants: this.state.participants.filter((p) => p.id !== message.peerId) });
         break;
+      case 'state':
+        this.update({ participants: withState(this.state.participants, message.peerId, message.state) });
+        break;
       case 'error':
+        if (message.message === SCREEN_TAKEN) {
+          // Someone started sharing a moment before us: ours stops.
+          this.media?.stopScreen();
+          this.update({ notice: 'screen-taken' });
+          return;
+        }
         this.showServerError(message.message);
         return;
       default:
@@ -211,8 +325,10 @@ export class CallSession {
       return;
     }
     this.transport?.close(false);
-    const transport = this.deps.createTransport(mode, this.hostFor(this.socket!), welcome.id);
+    const socket = this.socket!;
+    const transport = this.deps.createTransport(mode, this.hostFor(socket), welcome.id);
     this.transport = transport;
+    this.reporter = new StateReporter((m) => socket.send(m));
     const reconnected = this.everJoined;
     this.everJoined = true;
     this.reconnect.reset();
@@ -221,18 +337,20 @@ export class CallSession {
       phase: 'in-call',
       selfId: welcome.id,
       mode,
-      participants: welcome.participants.map((p) => ({ id: p.id, name: p.name })),
+      participants: welcome.participants.map((p) => participantOf(p)),
+      quality: null,
       reconnectIn: null,
       reconnected,
       error: this.state.error?.kind === 'disconnected' ? null : this.state.error,
     });
     transport.start(welcome);
+    this.reportState();
     this.log(reconnected ? 'rejoined' : 'joined', { id: welcome.id, mode, participants: welcome.participants.length + 1 });
   }
 
   private hostFor(socket: SignalingLink): TransportHost {
     return {
-      localStream: this.state.localStream!,
+      local: this.media!.tracks,
       videos: this.videos,
       send: (m) => socket.send(m),
       sendBinary: (d) => socket.sendBinary(d),
@@ -255,7 +373,7 @@ export class CallSession {
     if (FINAL_CLOSE_CODES.has(code)) {
       this.log('disconnected', { code, reason });
       const message = this.lastServerError ?? reason;
-      stopStream(this.state.localStream);
+      this.stopMedia();
       sessionStore.set(IN_CALL_KEY, null);
       this.update({
         ...INITIAL,

@@ -1,6 +1,8 @@
 // What the UI renders of a call: one immutable snapshot, replaced on every change.
 
-import type { MediaTransportKind } from '../protocol/messages';
+import type { MediaTransportKind, PeerState } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
+import type { MediaNotice } from './mediaControl';
 
 export type Phase = 'idle' | 'starting' | 'connecting' | 'in-call' | 'reconnecting';
 
@@ -14,12 +16,16 @@ export type CallError =
 /**
  * One remote participant as the call screen shows it (one tile). The media
  * itself is not state: it goes straight into the tile's <video> through
- * `PeerVideos`. Per-participant call state (muted, camera off, speaking,
- * connection quality) belongs here.
+ * `PeerVideos`.
  */
 export interface Participant {
   id: string;
   name: string;
+  /** What the participant reports (muted, camera off, sharing, speaking, its link);
+   * null for a client that never reports: its tile shows no indicator. */
+  state: PeerState | null;
+  /** How its media reaches us, as our transport measures it (null: not known). */
+  received: LinkState | null;
 }
 
 export interface CallState {
@@ -27,9 +33,23 @@ export interface CallState {
   selfId: string | null;
   mode: MediaTransportKind | null;
   participants: Participant[];
+  /** Our microphone and camera (the local tile). */
   localStream: MediaStream | null;
+  /** The screen we share, while we do. */
+  screenStream: MediaStream | null;
+  hasMic: boolean;
+  hasCamera: boolean;
   micOn: boolean;
   camOn: boolean;
+  /** Our own microphone hears speech (with hysteresis). */
+  speaking: boolean;
+  /** Our own link, as our transport measures it. */
+  quality: LinkState | null;
+  /** The devices in use (what the pickers show as selected). */
+  micDevice: string | null;
+  cameraDevice: string | null;
+  /** Something about our own media to tell (no camera, a device lost, …). */
+  notice: MediaNotice | null;
   /** Seconds until the next reconnect attempt, while reconnecting. */
   reconnectIn: number | null;
   reconnected: boolean;
@@ -43,8 +63,16 @@ export const INITIAL: CallState = {
   mode: null,
   participants: [],
   localStream: null,
+  screenStream: null,
+  hasMic: false,
+  hasCamera: false,
   micOn: true,
   camOn: true,
+  speaking: false,
+  quality: null,
+  micDevice: null,
+  cameraDevice: null,
+  notice: null,
   reconnectIn: null,
   reconnected: false,
   error: null,

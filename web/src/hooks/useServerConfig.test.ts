@@ -3,11 +3,17 @@ import { parseServerConfig } from './useServerConfig';
 
 describe('parseServerConfig', () => {
   it('reads the mode and capacity', () => {
-    expect(parseServerConfig({ mediaTransport: 'sfu', maxParticipants: 10 })).toEqual({ mode: 'sfu', maxParticipants: 10 });
+    expect(parseServerConfig({ mediaTransport: 'sfu', maxParticipants: 10 })).toEqual({
+      mode: 'sfu',
+      maxParticipants: 10,
+      authEnabled: null,
+    });
+    expect(parseServerConfig({ mediaTransport: 'ws', authEnabled: true })).toMatchObject({ authEnabled: true });
   });
 
   it('tolerates junk', () => {
-    expect(parseServerConfig(null)).toEqual({ mode: null, maxParticipants: null });
-    expect(parseServerConfig({ mediaTransport: 'carrier-pigeon' })).toEqual({ mode: null, maxParticipants: null });
+    const nothing = { mode: null, maxParticipants: null, authEnabled: null };
+    expect(parseServerConfig(null)).toEqual(nothing);
+    expect(parseServerConfig({ mediaTransport: 'carrier-pigeon', authEnabled: 'yes' })).toEqual(nothing);
   });
 });

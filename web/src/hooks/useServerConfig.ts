@@ -7,6 +7,8 @@ export interface ServerConfig {
   status: 'loading' | 'ready' | 'failed';
   mode: MediaTransportKind | null;
   maxParticipants: number | null;
+  /** With auth on, this page's address is no invitation (null: an older server did not say). */
+  authEnabled: boolean | null;
 }
 
 export function parseServerConfig(value: unknown): Omit<ServerConfig, 'status'> {
@@ -14,11 +16,17 @@ export function parseServerConfig(value: unknown): Omit<ServerConfig, 'status'> 
   return {
     mode: isMediaTransport(obj.mediaTransport) ? obj.mediaTransport : null,
     maxParticipants: typeof obj.maxParticipants === 'number' ? obj.maxParticipants : null,
+    authEnabled: typeof obj.authEnabled === 'boolean' ? obj.authEnabled : null,
   };
 }
 
 export function useServerConfig(): ServerConfig {
-  const [config, setConfig] = useState<ServerConfig>({ status: 'loading', mode: null, maxParticipants: null });
+  const [config, setConfig] = useState<ServerConfig>({
+    status: 'loading',
+    mode: null,
+    maxParticipants: null,
+    authEnabled: null,
+  });
   useEffect(() => {
     let cancelled = false;
     fetch('/config', { credentials: 'same-origin', cache: 'no-store' })
@@ -28,7 +36,7 @@ export function useServerConfig(): ServerConfig {
       })
       .catch(() => {
         // An older server without /config: the mode is checked again on `welcome`.
-        if (!cancelled) setConfig({ status: 'failed', mode: null, maxParticipants: null });
+        if (!cancelled) setConfig({ status: 'failed', mode: null, maxParticipants: null, authEnabled: null });
       });
     return () => {
       cancelled = true;

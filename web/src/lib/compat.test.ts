@@ -17,7 +17,7 @@ describe('missingFeatures', () => {
 
   it('needs MediaRecorder and MediaSource only in ws mode', () => {
     const env = { ...full, MediaRecorder: undefined, MediaSource: undefined };
-    expect(missingFeatures(env, 'ws')).toEqual(['MediaRecorder', 'MediaSource']);
+    expect(missingFeatures(env, 'ws')).toEqual(['MediaRecorder', 'MediaSource (or ManagedMediaSource)']);
     expect(missingFeatures(env, 'webrtc')).toEqual([]);
   });
 
@@ -34,5 +34,19 @@ describe('missingFeatures', () => {
 
   it('always needs getUserMedia', () => {
     expect(missingFeatures({ ...full, navigator: {} }, null)).toEqual(['getUserMedia']);
+  });
+
+  it('names WebM recording when MediaRecorder records only MP4 (Safari)', () => {
+    const recorder = Object.assign(() => undefined, { isTypeSupported: (t: string) => t.startsWith('video/mp4') });
+    expect(missingFeatures({ ...full, MediaRecorder: recorder }, 'ws')).toEqual(['WebM recording (MediaRecorder)']);
+  });
+
+  it('names WebM playback when the MediaSource cannot play VP8/Opus', () => {
+    const managed = Object.assign(() => undefined, { isTypeSupported: () => false });
+    expect(missingFeatures({ ...full, MediaSource: undefined, ManagedMediaSource: managed }, 'ws')).toEqual([
+      'WebM VP8/Opus playback (MediaSource)',
+    ]);
+    const playsWebm = Object.assign(() => undefined, { isTypeSupported: (t: string) => t.includes('webm') });
+    expect(missingFeatures({ ...full, MediaSource: undefined, ManagedMediaSource: playsWebm }, 'ws')).toEqual([]);
   });
 });

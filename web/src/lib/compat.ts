@@ -1,7 +1,11 @@
 // What the browser needs for the server's media mode. getUserMedia always;
-// MediaRecorder + MediaSource for `ws`; RTCPeerConnection for `webrtc`/`sfu`.
+// for `ws`: MediaRecorder that records WebM, and MediaSource (or iOS Safari's
+// ManagedMediaSource) that plays WebM VP8/Opus; RTCPeerConnection for
+// `webrtc`/`sfu`. The names returned say what is really missing, e.g. a
+// MediaRecorder that exists but records only MP4.
 
 import type { MediaTransportKind } from '../protocol/messages';
+import { pickMediaSource } from '../transports/ws/mediaSource';
 
 export interface CompatEnv {
   navigator?: { mediaDevices?: { getUserMedia?: unknown } };
@@ -19,11 +23,28 @@ export function missingFeatures(env: CompatEnv, mode: MediaTransportKind | null)
   if (typeof env.navigator?.mediaDevices?.getUserMedia !== 'function') missing.push('getUserMedia');
   if (mode === 'ws') {
     if (typeof env.MediaRecorder !== 'function') missing.push('MediaRecorder');
-    if (typeof env.MediaSource !== 'function' && typeof env.ManagedMediaSource !== 'function') {
-      missing.push('MediaSource');
-    }
+    else if (!supportsAny(env.MediaRecorder, WEBM_RECORDING)) missing.push('WebM recording (MediaRecorder)');
+    const source = pickMediaSource(env);
+    if (!source) missing.push('MediaSource (or ManagedMediaSource)');
+    else if (!supportsAny(source, WEBM_PLAYBACK)) missing.push('WebM VP8/Opus playback (MediaSource)');
   } else if (mode === 'webrtc' || mode === 'sfu') {
     if (typeof env.RTCPeerConnection !== 'function') missing.push('RTCPeerConnection');
   }
   return missing;
+}
+
+const WEBM_RECORDING = ['video/webm', 'audio/webm'];
+const WEBM_PLAYBACK = ['video/webm;codecs="vp8,opus"', 'audio/webm;codecs="opus"'];
+
+/** `Ctor.isTypeSupported` accepts one of `types`; true when it cannot be asked. */
+function supportsAny(ctor: unknown, types: string[]): boolean {
+  const check = (ctor as { isTypeSupported?: unknown }).isTypeSupported;
+  if (typeof check !== 'function') return true;
+  return types.some((type) => {
+    try {
+      return Boolean(check.call(ctor, type));
+    } catch {
+      return false;
+    }
+  });
 }

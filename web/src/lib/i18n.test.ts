@@ -16,6 +16,13 @@ describe('i18n', () => {
     expect(Object.keys(RU).sort()).toEqual(Object.keys(EN).sort());
   });
 
+  it('has every notice and quality text in both languages', () => {
+    expect(Object.keys(RU.notice).sort()).toEqual(Object.keys(EN.notice).sort());
+    expect(Object.values(RU.notice).every((t) => t.length > 0)).toBe(true);
+    expect(RU.quality.poor).toBe('Плохая связь');
+    expect(RU.serverError('Someone else is already sharing a screen.')).toBe('Кто-то уже показывает экран.');
+  });
+
   it('declines Russian plurals', () => {
     expect(RU.participants(1)).toBe('1 участник');
     expect(RU.participants(3)).toBe('3 участника');

@@ -1,6 +1,9 @@
 // User-facing copy: English, and Russian when navigator.language starts with "ru".
 
+import type { DeviceKind } from '../call/localMedia';
+import type { MediaNotice } from '../call/mediaControl';
 import type { MediaTransportKind } from '../protocol/messages';
+import type { LinkState } from '../transports/quality';
 
 export type Lang = 'en' | 'ru';
 
@@ -36,6 +39,32 @@ export interface Strings {
   enableSound: string;
   dismiss: string;
   serverError: (message: string) => string;
+  // Devices and preview
+  micLabel: string;
+  cameraLabel: string;
+  noCamera: string;
+  device: (kind: DeviceKind, n: number) => string;
+  previewStarting: string;
+  micLevel: string;
+  notice: Record<MediaNotice, string>;
+  devices: string;
+  close: string;
+  // Tiles
+  micOff: string;
+  cameraIsOffTile: string;
+  speaking: string;
+  quality: Record<LinkState, string>;
+  yourQuality: Record<LinkState, string>;
+  // Screen sharing
+  shareScreen: string;
+  stopSharing: string;
+  youAreSharing: string;
+  isSharing: (name: string) => string;
+  // Inviting
+  copyInvite: string;
+  inviteCopied: string;
+  copyThisLink: string;
+  inviteWithAuth: string;
 }
 
 function pluralRu(n: number, one: string, few: string, many: string): string {
@@ -64,6 +93,8 @@ const SERVER_ERRORS_RU: Record<string, string> = {
   'Join first.': 'Сначала войдите в комнату.',
   'Invalid JSON.': 'Некорректное сообщение.',
   'Invalid media MIME type.': 'Неподдерживаемый формат медиа.',
+  'Invalid state message.': 'Некорректное сообщение о состоянии.',
+  'Someone else is already sharing a screen.': 'Кто-то уже показывает экран.',
 };
 
 export const EN: Strings = {
@@ -99,6 +130,43 @@ export const EN: Strings = {
   enableSound: 'Tap to turn on sound',
   dismiss: 'Dismiss',
   serverError: (message) => message,
+  micLabel: 'Microphone',
+  cameraLabel: 'Camera',
+  noCamera: 'No camera',
+  device: (kind, n) => `${kind === 'mic' ? 'Microphone' : 'Camera'} ${n}`,
+  previewStarting: 'Starting the camera…',
+  micLevel: 'Microphone level',
+  notice: {
+    'camera-none-found': 'No camera found: you join with sound only.',
+    'camera-denied': 'The camera is blocked: you join with sound only. Allow the camera in the browser to be seen.',
+    'camera-failed': 'The camera did not start (is another app using it?): you join with sound only.',
+    'camera-lost': 'Your camera was disconnected. Pick another one under Devices.',
+    'mic-lost': 'Your microphone was disconnected: nobody can hear you. Plug one in or pick another under Devices.',
+    'device-failed': 'That device did not start. Try another one.',
+    'screen-failed': 'Screen sharing did not start.',
+    'screen-taken': 'Someone else is sharing a screen: wait until they stop.',
+  },
+  devices: 'Devices',
+  close: 'Close',
+  micOff: 'Microphone off',
+  cameraIsOffTile: 'Camera off',
+  speaking: 'Speaking',
+  quality: { good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', reconnecting: 'Reconnecting…' },
+  yourQuality: {
+    good: '',
+    fair: 'Your connection is unstable.',
+    poor: 'Your connection is poor.',
+    reconnecting: 'Your media connection dropped; reconnecting…',
+  },
+  shareScreen: 'Share screen',
+  stopSharing: 'Stop sharing',
+  youAreSharing: 'You are sharing your screen.',
+  isSharing: (name) => `${name} is sharing a screen`,
+  copyInvite: 'Copy invite link',
+  inviteCopied: 'Link copied. Send it to whoever you want to invite.',
+  copyThisLink: 'Copy this link and send it:',
+  inviteWithAuth:
+    'Invitation links are personal and expire, so this page’s address will not let anyone in. Get a link for a guest from the Telegram bot, or on the server with “roomtone token”.',
 };
 
 export const RU: Strings = {
@@ -137,6 +205,43 @@ export const RU: Strings = {
   enableSound: 'Нажмите, чтобы включить звук',
   dismiss: 'Закрыть',
   serverError: (message) => SERVER_ERRORS_RU[message] ?? message,
+  micLabel: 'Микрофон',
+  cameraLabel: 'Камера',
+  noCamera: 'Без камеры',
+  device: (kind, n) => `${kind === 'mic' ? 'Микрофон' : 'Камера'} ${n}`,
+  previewStarting: 'Включаем камеру…',
+  micLevel: 'Громкость микрофона',
+  notice: {
+    'camera-none-found': 'Камера не найдена: вы подключитесь только со звуком.',
+    'camera-denied': 'Камера заблокирована: вы подключитесь только со звуком. Разрешите камеру в браузере, чтобы вас видели.',
+    'camera-failed': 'Камера не включилась (может, её занимает другая программа?): вы подключитесь только со звуком.',
+    'camera-lost': 'Камера отключилась. Выберите другую в разделе «Устройства».',
+    'mic-lost': 'Микрофон отключился: вас никто не слышит. Подключите его или выберите другой в разделе «Устройства».',
+    'device-failed': 'Это устройство не включилось. Попробуйте другое.',
+    'screen-failed': 'Не удалось показать экран.',
+    'screen-taken': 'Кто-то уже показывает экран: дождитесь, пока он закончит.',
+  },
+  devices: 'Устройства',
+  close: 'Закрыть',
+  micOff: 'Микрофон выключен',
+  cameraIsOffTile: 'Камера выключена',
+  speaking: 'Говорит',
+  quality: { good: 'Хорошая связь', fair: 'Связь нестабильна', poor: 'Плохая связь', reconnecting: 'Переподключение…' },
+  yourQuality: {
+    good: '',
+    fair: 'Ваша связь нестабильна.',
+    poor: 'У вас плохая связь.',
+    reconnecting: 'Связь с медиа прервалась, восстанавливаем…',
+  },
+  shareScreen: 'Показать экран',
+  stopSharing: 'Остановить показ',
+  youAreSharing: 'Вы показываете свой экран.',
+  isSharing: (name) => `${name} показывает экран`,
+  copyInvite: 'Скопировать ссылку',
+  inviteCopied: 'Ссылка скопирована. Отправьте её тем, кого хотите позвать.',
+  copyThisLink: 'Скопируйте эту ссылку и отправьте её:',
+  inviteWithAuth:
+    'Ссылки-приглашения личные и со сроком действия, поэтому адрес этой страницы никого не впустит. Ссылку для гостя выдаёт Telegram-бот, а на сервере — команда «roomtone token».',
 };
 
 export function pickLang(language: string | undefined | null): Lang {

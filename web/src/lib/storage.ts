@@ -3,6 +3,8 @@
 export const NAME_KEY = 'roomtone_name';
 export const IN_CALL_KEY = 'roomtone_in_call';
 export const NOTIFY_ASKED_KEY = 'roomtone_notifications_asked';
+export const MIC_KEY = 'roomtone_mic';
+export const CAMERA_KEY = 'roomtone_camera';
 
 function get(storage: () => Storage, key: string): string | null {
   try {

@@ -50,6 +50,7 @@ describe('parseServerMessage', () => {
       mimeType: 'video/webm',
     });
     expect(parseServerMessage('{"type":"media-stop","peerId":"b"}')).toEqual({ type: 'media-stop', peerId: 'b' });
+    expect(parseServerMessage('{"type":"media-keyframe"}')).toEqual({ type: 'media-keyframe' });
     expect(parseServerMessage('{"type":"entropy","bytes":3,"data":"AAAA"}')).toEqual({ type: 'entropy' });
   });
 
@@ -64,6 +65,8 @@ describe('parseServerMessage', () => {
             { mid: '2', peerId: 'a', kind: 'audio' },
             { mid: 3, peerId: 'a', kind: 'video' },
             { mid: '4', peerId: 'b', kind: 'data' },
+            { mid: '5', peerId: 'a', kind: 'video', source: 'screen' },
+            { mid: '6', kind: 'video', source: 'hologram' },
           ],
         },
       }),
@@ -76,6 +79,8 @@ describe('parseServerMessage', () => {
         tracks: [
           { mid: '2', peerId: 'a', kind: 'audio' },
           { mid: '3', peerId: 'a', kind: 'video' },
+          { mid: '5', peerId: 'a', kind: 'video', source: 'screen' },
+          { mid: '6', kind: 'video' },
         ],
       },
     });
@@ -86,6 +91,36 @@ describe('parseServerMessage', () => {
     });
     expect(parseServerMessage('{"type":"signal","from":"a","data":{"candidate":"x"}}')).toBeNull();
     expect(parseServerMessage('{"type":"signal","data":{}}')).toBeNull();
+  });
+});
+
+describe('participant state', () => {
+  const state = { mic: false, camera: true, screen: false, speaking: true, quality: 'fair' };
+
+  it('parses a relayed state and the state in welcome', () => {
+    expect(parseServerMessage(JSON.stringify({ type: 'state', peerId: 'b', ...state, extra: 1 }))).toEqual({
+      type: 'state',
+      peerId: 'b',
+      state,
+    });
+    const welcome = parseServerMessage(
+      JSON.stringify({
+        type: 'welcome',
+        id: 'me',
+        participants: [{ id: 'b', name: 'Bob', state: { ...state, quality: null } }, { id: 'c', name: 'Old' }],
+      }),
+    );
+    expect(welcome).toMatchObject({
+      participants: [{ id: 'b', name: 'Bob', state: { ...state, quality: null } }, { id: 'c', name: 'Old' }],
+    });
+  });
+
+  it('drops a malformed state', () => {
+    expect(parseServerMessage(JSON.stringify({ type: 'state', peerId: 'b', ...state, mic: 'no' }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ type: 'state', ...state }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ type: 'state', peerId: 'b', ...state, quality: 'ok' }))).toMatchObject({
+      state: { quality: null },
+    });
   });
 });
 

@@ -4,9 +4,23 @@
 
 export type MediaTransportKind = 'ws' | 'webrtc' | 'sfu';
 
+/** A connection as its own client judges it (docs/PROTOCOL.md, Participant state). */
+export type Quality = 'good' | 'fair' | 'poor';
+
+/** What a participant reports about itself in `state` messages. */
+export interface PeerState {
+  mic: boolean;
+  camera: boolean;
+  screen: boolean;
+  speaking: boolean;
+  quality: Quality | null;
+}
+
 export interface Peer {
   id: string;
   name: string;
+  /** Present once the participant has reported a state (never, for older clients). */
+  state?: PeerState;
 }
 
 export interface MediaPeer {
@@ -14,16 +28,28 @@ export interface MediaPeer {
   mimeType: string;
 }
 
-export interface SfuTrack {
+/** What an m-line carries besides a microphone or camera. */
+export type TrackSource = 'screen';
+
+/**
+ * One entry of a signal's `tracks`: from the SFU, which participant an m-line
+ * carries (`peerId`); from a client, a label for one of its own m-lines.
+ */
+export interface TrackInfo {
   mid: string;
-  peerId: string;
   kind: 'audio' | 'video';
+  peerId?: string;
+  source?: TrackSource;
+}
+
+export interface SfuTrack extends TrackInfo {
+  peerId: string;
 }
 
 export interface SignalData {
   description?: RTCSessionDescriptionInit;
   candidate?: RTCIceCandidateInit | null;
-  tracks?: SfuTrack[];
+  tracks?: TrackInfo[];
 }
 
 export interface Welcome {
@@ -44,14 +70,18 @@ export type ServerMessage =
   | { type: 'entropy' }
   | { type: 'media-start'; peerId: string; mimeType: string }
   | { type: 'media-stop'; peerId: string }
-  | { type: 'signal'; from: string; data: SignalData };
+  // ws mode: someone waits for a keyframe of our stream (start a fresh recording).
+  | { type: 'media-keyframe' }
+  | { type: 'signal'; from: string; data: SignalData }
+  | { type: 'state'; peerId: string; state: PeerState };
 
 export type ClientMessage =
   | { type: 'join'; name: string }
   | { type: 'entropy'; bytes: number; data: string }
   | { type: 'media-start'; mimeType: string }
   | { type: 'media-stop' }
-  | { type: 'signal'; to: string; data: SignalData };
+  | { type: 'signal'; to: string; data: SignalData }
+  | ({ type: 'state' } & PeerState);
 
 export const MAX_NAME_LENGTH = 40;
 export const SFU_PEER_ID = 'sfu';
@@ -70,9 +100,25 @@ export function isMediaTransport(value: unknown): value is MediaTransportKind {
   return value === 'ws' || value === 'webrtc' || value === 'sfu';
 }
 
+function isQuality(value: unknown): value is Quality {
+  return value === 'good' || value === 'fair' || value === 'poor';
+}
+
+/** The fields of a state as the server relays them; null when one is malformed. */
+export function parsePeerState(value: unknown): PeerState | null {
+  if (!isObject(value)) return null;
+  const { mic, camera, screen, speaking, quality } = value;
+  if (typeof mic !== 'boolean' || typeof camera !== 'boolean') return null;
+  if (typeof screen !== 'boolean' || typeof speaking !== 'boolean') return null;
+  return { mic, camera, screen, speaking, quality: isQuality(quality) ? quality : null };
+}
+
 function parsePeer(value: unknown): Peer | null {
   if (!isObject(value) || !nonEmptyString(value.id)) return null;
-  return { id: value.id, name: typeof value.name === 'string' ? value.name : '' };
+  const peer: Peer = { id: value.id, name: typeof value.name === 'string' ? value.name : '' };
+  const state = parsePeerState(value.state);
+  if (state) peer.state = state;
+  return peer;
 }
 
 function parseList<T>(value: unknown, item: (v: unknown) => T | null): T[] {
@@ -102,12 +148,20 @@ function parseIceServer(value: unknown): RTCIceServer | null {
   return server;
 }
 
-export function parseSfuTrack(value: unknown): SfuTrack | null {
-  if (!isObject(value) || !nonEmptyString(value.peerId)) return null;
+export function parseTrackInfo(value: unknown): TrackInfo | null {
+  if (!isObject(value)) return null;
   const mid = typeof value.mid === 'number' ? String(value.mid) : value.mid;
   if (!nonEmptyString(mid)) return null;
   if (value.kind !== 'audio' && value.kind !== 'video') return null;
-  return { mid, peerId: value.peerId, kind: value.kind };
+  const track: TrackInfo = { mid, kind: value.kind };
+  if (nonEmptyString(value.peerId)) track.peerId = value.peerId;
+  if (value.source === 'screen') track.source = 'screen';
+  return track;
+}
+
+export function parseSfuTrack(value: unknown): SfuTrack | null {
+  const track = parseTrackInfo(value);
+  return track && track.peerId !== undefined ? (track as SfuTrack) : null;
 }
 
 function parseSignalData(value: unknown): SignalData | null {
@@ -124,7 +178,7 @@ function parseSignalData(value: unknown): SignalData | null {
     else if (isObject(c)) data.candidate = c as RTCIceCandidateInit;
     else return null;
   }
-  if ('tracks' in value) data.tracks = parseList(value.tracks, parseSfuTrack);
+  if ('tracks' in value) data.tracks = parseList(value.tracks, parseTrackInfo);
   return data;
 }
 
@@ -165,10 +219,17 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return { type: 'media-start', peerId: raw.peerId, mimeType: raw.mimeType };
     case 'media-stop':
       return nonEmptyString(raw.peerId) ? { type: 'media-stop', peerId: raw.peerId } : null;
+    case 'media-keyframe':
+      return { type: 'media-keyframe' };
     case 'signal': {
       const data = parseSignalData(raw.data);
       if (!nonEmptyString(raw.from) || data === null) return null;
       return { type: 'signal', from: raw.from, data };
+    }
+    case 'state': {
+      const state = parsePeerState(raw);
+      if (!nonEmptyString(raw.peerId) || state === null) return null;
+      return { type: 'state', peerId: raw.peerId, state };
     }
     default:
       return null;

@@ -6,7 +6,7 @@
 // applied one at a time, in arrival order, so a remote answer is never still
 // being applied when the next offer is checked for a collision.
 
-import type { SignalData } from '../protocol/messages';
+import type { SignalData, TrackInfo } from '../protocol/messages';
 
 export type NegotiationStep = 'offer' | 'signal' | 'candidate';
 
@@ -25,6 +25,8 @@ export interface NegotiationHooks {
   remoteOffer?(data: SignalData): void;
   /** A remote description was applied (and an offer answered). */
   applied?(description: RTCSessionDescriptionInit): void;
+  /** Labels of our own m-lines (a shared screen), sent as `tracks` with each description. */
+  labels?(): TrackInfo[];
 }
 
 export class Negotiation {
@@ -64,7 +66,7 @@ export class Negotiation {
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription();
-      if (this.pc.localDescription) this.hooks.signal({ description: this.pc.localDescription.toJSON() });
+      if (this.pc.localDescription) this.sendDescription(this.pc.localDescription);
     } catch (error) {
       this.fail('offer', error);
     } finally {
@@ -92,6 +94,13 @@ export class Negotiation {
     }
   }
 
+  private sendDescription(description: RTCSessionDescription): void {
+    const data: SignalData = { description: description.toJSON() };
+    const labels = this.hooks.labels?.() ?? [];
+    if (labels.length > 0) data.tracks = labels;
+    this.hooks.signal(data);
+  }
+
   /** Failures after close are the closed connection's, not news. */
   private fail(step: NegotiationStep, error: unknown): void {
     if (!this.closed) this.hooks.failed(step, error);
@@ -107,7 +116,7 @@ export class Negotiation {
     await pc.setRemoteDescription(description);
     if (isOffer) {
       await pc.setLocalDescription();
-      if (pc.localDescription) this.hooks.signal({ description: pc.localDescription.toJSON() });
+      if (pc.localDescription) this.sendDescription(pc.localDescription);
     }
     if (!this.closed) this.hooks.applied?.(description);
   }

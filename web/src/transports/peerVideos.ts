@@ -3,11 +3,16 @@
 // the elements themselves (`watch`, ws: a MediaSource binds to one element).
 // It lives as long as the call screen, across reconnects and transports, and
 // remembers each shown stream so a remounted tile plays it again.
-// A key is a participant id; a second source of one participant (a screen
-// share) would get a key of its own.
+// A key is a participant id, or `screenKey(id)` for the screen that
+// participant shares (webrtc and sfu: a track of its own).
 
 import { clearVideo, setStream } from './playback';
 import type { RemoteVideos } from './types';
+
+/** The key of the screen a participant shares, apart from its camera. */
+export function screenKey(peerId: string): string {
+  return `${peerId}#screen`;
+}
 
 type Listener = (peerId: string, video: HTMLVideoElement | null) => void;
 

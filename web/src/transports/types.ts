@@ -1,8 +1,10 @@
 // The one interface the call uses for every media mode. A transport lives for one
 // signaling session (one `welcome`); a reconnect gets a fresh instance.
 
+import type { LocalSource, LocalTracksView } from '../call/localTracks';
 import type { LogFields } from '../lib/clientlog';
 import type { ClientMessage, MediaTransportKind, ServerMessage, Welcome } from '../protocol/messages';
+import type { QualityReport } from './quality';
 
 /**
  * Where remote media is shown: the one owner of participant id → `<video>`
@@ -22,7 +24,8 @@ export interface RemoteVideos {
 
 /** What a transport may use from the call it runs in. */
 export interface TransportHost {
-  readonly localStream: MediaStream;
+  /** Our microphone, camera and shared screen: always the current tracks. */
+  readonly local: LocalTracksView;
   readonly videos: RemoteVideos;
   send(message: ClientMessage): void;
   sendBinary(data: Blob | ArrayBuffer | ArrayBufferView): void;
@@ -44,7 +47,10 @@ export interface PeerMediaDebug {
   /** bytes appended to the peer's SourceBuffer (ws). */
   bytesAppended?: number;
   mimeType?: string;
+  /** ws: times the peer's MediaSource started over (errors, a new stream that could not be spliced). */
   rebuilds?: number;
+  /** ws: new streams of the peer continued on its running MediaSource. */
+  splices?: number;
   connectionState?: string;
 }
 
@@ -63,6 +69,11 @@ export interface Transport {
   /** Binary frames from the socket: only a transport that carries media over the
    * signaling WebSocket (ws) has this; the others never receive binary. */
   handleBinary?(data: ArrayBuffer): void;
+  /** A local track changed (another device, one lost, a screen shared or not): send
+   * `host.local`'s current one instead, without rejoining. */
+  localTrackChanged(source: LocalSource): void;
+  /** Our link's quality and each remote participant's, as far as this transport knows. */
+  quality(): Promise<QualityReport>;
   debug(): Promise<TransportDebug>;
   /** Stop everything; `leaving` means the user left (tell the server), not a dropped socket. */
   close(leaving: boolean): void;

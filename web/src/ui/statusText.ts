@@ -13,10 +13,9 @@ export function statusText(strings: Strings, state: CallState): string {
       return state.reconnectIn !== null ? strings.reconnecting(state.reconnectIn) : strings.connecting;
     case 'in-call': {
       const parts = [strings.connected(state.participants.length + 1)];
-      if (!state.micOn) parts.push(strings.micMuted);
-      if (!state.camOn && state.localStream && state.localStream.getVideoTracks().length > 0) {
-        parts.push(strings.cameraIsOff);
-      }
+      if (!state.micOn && state.hasMic) parts.push(strings.micMuted);
+      if (!state.camOn && state.hasCamera) parts.push(strings.cameraIsOff);
+      if (state.quality && state.quality !== 'good') parts.push(strings.yourQuality[state.quality]);
       return parts.join(' ');
     }
   }

@@ -3,12 +3,25 @@
 // server then renegotiates whenever the forwarded tracks change, each offer
 // carrying `tracks` so every receiving mid maps to a participant. We are the
 // polite side of the shared perfect negotiation: a server offer that collides
-// with ours wins.
+// with ours wins. Each of our tracks has its own sendonly m-line, kept for the
+// whole call (another device: replaceTrack); a shared screen's is labelled in
+// our offers' `tracks`, and the server labels it for everyone else.
 
-import { SFU_PEER_ID, type ServerMessage, type SfuTrack, type SignalData, type Welcome } from '../../protocol/messages';
+import type { LocalSource } from '../../call/localTracks';
+import {
+  SFU_PEER_ID,
+  type ServerMessage,
+  type SfuTrack,
+  type SignalData,
+  type TrackInfo,
+  type Welcome,
+} from '../../protocol/messages';
 import { Negotiation } from '../negotiation';
+import { screenKey } from '../peerVideos';
+import { LinkMeter, linkCounters, type QualityReport } from '../quality';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
+import { SIMULCAST_ENCODINGS, outboundLayers, simulcastWanted } from './simulcast';
 import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
 
 export class SfuTransport implements Transport {
@@ -16,7 +29,11 @@ export class SfuTransport implements Transport {
   private pc: RTCPeerConnection | null = null;
   private negotiation: Negotiation | null = null;
   private mapping = new Map<string, SfuTrack>();
+  /** Shown streams by PeerVideos key (a participant, or a participant's screen). */
   private readonly streams = new Map<string, MediaStream>();
+  private readonly senders: Partial<Record<LocalSource, RTCRtpTransceiver>> = {};
+  private readonly ownMeter = new LinkMeter();
+  private readonly peerMeters = new Map<string, LinkMeter>();
   private closed = false;
   /** Remote offers answered (debug handle). */
   private negotiations = 0;
@@ -30,10 +47,7 @@ export class SfuTransport implements Transport {
       bundlePolicy: 'max-bundle',
     });
     this.pc = pc;
-    const local = this.host.localStream;
-    for (const track of local.getTracks()) {
-      pc.addTransceiver(track, { direction: 'sendonly', streams: [local] });
-    }
+    for (const source of ['mic', 'camera', 'screen'] as const) this.send(source);
     this.negotiation = new Negotiation(pc, { polite: true, endOfCandidates: true }, {
       signal: (data) => this.signal(data),
       failed: (step, error) => this.host.log('sfu-error', { step, error: String(error) }),
@@ -45,6 +59,7 @@ export class SfuTransport implements Transport {
         if (description.type === 'offer') this.negotiations += 1;
         this.refresh();
       },
+      labels: () => this.labels(),
     });
     pc.ontrack = () => this.refresh();
     pc.onconnectionstatechange = () => {
@@ -63,24 +78,46 @@ export class SfuTransport implements Transport {
     } else if (message.type === 'peer-left') {
       // The server's renegotiation will remove the tracks; hide the tile's media now.
       this.setPeerTracks(message.peerId, []);
+      this.setPeerTracks(screenKey(message.peerId), []);
+      this.peerMeters.delete(message.peerId);
     }
+  }
+
+  localTrackChanged(source: LocalSource): void {
+    this.send(source);
+  }
+
+  async quality(): Promise<QualityReport> {
+    const report: QualityReport = { own: null, peers: {} };
+    const pc = this.pc;
+    if (!pc) return report;
+    let stats: RTCStatsReport;
+    try {
+      stats = await pc.getStats();
+    } catch {
+      return report;
+    }
+    // The server's own view of our downlink (`link-quality`, SFU v2) would be folded in here.
+    report.own = this.ownMeter.sample(linkCounters(stats), pc.connectionState);
+    for (const [peerId, mids] of this.midsByPeer()) {
+      const meter = this.peerMeters.get(peerId) ?? new LinkMeter();
+      this.peerMeters.set(peerId, meter);
+      const quality = meter.sample(linkCounters(stats, mids), pc.connectionState);
+      if (quality) report.peers[peerId] = quality;
+    }
+    return report;
   }
 
   async debug(): Promise<TransportDebug> {
     const peers: TransportDebug['peers'] = {};
     const pc = this.pc;
     if (pc) {
-      const midsByPeer = new Map<string, Set<string>>();
-      for (const t of this.mapping.values()) {
-        const set = midsByPeer.get(t.peerId) ?? new Set<string>();
-        set.add(t.mid);
-        midsByPeer.set(t.peerId, set);
-      }
-      for (const [peerId, mids] of midsByPeer) {
+      for (const [peerId, mids] of this.midsByPeer()) {
         peers[peerId] = { ...(await inboundCounts(pc, mids)), connectionState: pc.connectionState };
       }
     }
-    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState };
+    const outbound = pc ? await outboundLayers(pc) : {};
+    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound };
   }
 
   close(): void {
@@ -95,6 +132,40 @@ export class SfuTransport implements Transport {
       pc.close();
     }
     for (const peerId of [...this.streams.keys()]) this.setPeerTracks(peerId, []);
+  }
+
+  /** Send `host.local`'s current track for `source`: on its m-line, or on a new one. */
+  private send(source: LocalSource): void {
+    const pc = this.pc;
+    if (!pc || this.closed) return;
+    const track = this.host.local[source];
+    const transceiver = this.senders[source];
+    if (transceiver) {
+      void transceiver.sender.replaceTrack(track).catch((error: unknown) =>
+        this.host.log('sfu-error', { step: 'replaceTrack', error: String(error) }),
+      );
+      return;
+    }
+    if (!track) return;
+    const streams = [source === 'screen' ? new MediaStream([track]) : this.host.local.stream];
+    const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams };
+    if (source === 'camera' && simulcastWanted()) init.sendEncodings = SIMULCAST_ENCODINGS;
+    this.senders[source] = pc.addTransceiver(track, init);
+  }
+
+  private labels(): TrackInfo[] {
+    const mid = this.senders.screen?.mid;
+    return mid ? [{ mid, kind: 'video', source: 'screen' }] : [];
+  }
+
+  private midsByPeer(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const t of this.mapping.values()) {
+      const set = out.get(t.peerId) ?? new Set<string>();
+      set.add(t.mid);
+      out.set(t.peerId, set);
+    }
+    return out;
   }
 
   private signal(data: SignalData): void {

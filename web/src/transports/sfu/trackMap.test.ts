@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { screenKey } from '../peerVideos';
 import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
 
 describe('SFU track mapping', () => {
@@ -33,6 +34,23 @@ describe('SFU track mapping', () => {
     const reused = mappingFrom([{ mid: '2', peerId: 'carol', kind: 'audio' }]);
     const result = tracksByPeer([{ mid: '2', direction: 'recvonly', track: 't' }], reused);
     expect(Object.fromEntries(result)).toEqual({ carol: ['t'] });
+  });
+
+  it('shows a shared screen apart from the camera', () => {
+    const withScreen = mappingFrom([
+      { mid: '3', peerId: 'alice', kind: 'video' },
+      { mid: '6', peerId: 'alice', kind: 'video', source: 'screen' },
+      { mid: '7', kind: 'video' }, // a label without a participant is not the SFU's
+    ]);
+    const result = tracksByPeer(
+      [
+        { mid: '3', direction: 'recvonly', track: 'camera' },
+        { mid: '6', direction: 'recvonly', track: 'screen' },
+        { mid: '7', direction: 'recvonly', track: 'stray' },
+      ],
+      withScreen,
+    );
+    expect(Object.fromEntries(result)).toEqual({ alice: ['camera'], [screenKey('alice')]: ['screen'] });
   });
 
   it('diffs track lists', () => {

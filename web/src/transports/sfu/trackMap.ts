@@ -1,7 +1,10 @@
 // Which received track belongs to which participant in SFU mode: every server
-// offer carries `tracks` (mid → peerId, kind); transceivers are matched by mid.
+// offer carries `tracks` (mid → peerId, kind, and `source` for a shared
+// screen); transceivers are matched by mid. A screen goes to its own
+// PeerVideos key, apart from the participant's camera and microphone.
 
-import type { SfuTrack } from '../../protocol/messages';
+import { parseSfuTrack, type SfuTrack, type TrackInfo } from '../../protocol/messages';
+import { screenKey } from '../peerVideos';
 
 export interface ReceivingTransceiver<T> {
   mid: string | null;
@@ -14,7 +17,12 @@ function receives(direction: string | null): boolean {
   return direction === null || direction === 'recvonly' || direction === 'sendrecv';
 }
 
-/** The tracks each participant should show, in transceiver order. */
+/** The PeerVideos key a track is shown under: its participant, or the participant's screen. */
+export function videoKeyOf(track: SfuTrack): string {
+  return track.source === 'screen' ? screenKey(track.peerId) : track.peerId;
+}
+
+/** The tracks each key (participant, or a participant's screen) should show, in transceiver order. */
 export function tracksByPeer<T>(
   transceivers: ReceivingTransceiver<T>[],
   mapping: ReadonlyMap<string, SfuTrack>,
@@ -24,15 +32,22 @@ export function tracksByPeer<T>(
     if (t.mid === null || !receives(t.direction)) continue;
     const info = mapping.get(t.mid);
     if (!info) continue;
-    const list = out.get(info.peerId) ?? [];
+    const key = videoKeyOf(info);
+    const list = out.get(key) ?? [];
     list.push(t.track);
-    out.set(info.peerId, list);
+    out.set(key, list);
   }
   return out;
 }
 
-export function mappingFrom(tracks: SfuTrack[]): Map<string, SfuTrack> {
-  return new Map(tracks.map((t) => [t.mid, t]));
+/** mid → track, for the entries that name a participant (the SFU's own `tracks`). */
+export function mappingFrom(tracks: TrackInfo[]): Map<string, SfuTrack> {
+  const mapping = new Map<string, SfuTrack>();
+  for (const t of tracks) {
+    const track = parseSfuTrack(t);
+    if (track) mapping.set(track.mid, track);
+  }
+  return mapping;
 }
 
 /** Minimal add/remove to make `current` hold exactly `wanted`. */

@@ -1,10 +1,16 @@
 // `webrtc` media mode: a full mesh, one PeerLink per other participant. Existing
 // participants create the link (and so the offer) when a newcomer's
 // `peer-joined` arrives; a newcomer creates its links when their first signal
-// arrives.
+// arrives. Each link's statistics tell how that participant reaches us; our
+// own quality is the worst of what the others report receiving from us.
+// A shared screen goes only to participants that report their state (this
+// client): the original client would take the extra video for the camera.
 
+import type { LocalSource } from '../../call/localTracks';
 import { isPolite } from '../../protocol/politeness';
 import type { ServerMessage, Welcome } from '../../protocol/messages';
+import { screenKey } from '../peerVideos';
+import { classifyLink, LinkMeter, linkCounters, worse, type QualityReport } from '../quality';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
 import { PeerLink } from './peer';
@@ -13,6 +19,9 @@ export class WebRtcTransport implements Transport {
   readonly kind = 'webrtc' as const;
   private readonly links = new Map<string, PeerLink>();
   private readonly gone = new Set<string>();
+  private readonly meters = new Map<string, LinkMeter>();
+  /** Participants that speak participant state (can tell a screen from a camera). */
+  private readonly reporting = new Set<string>();
   private config: RTCConfiguration = {};
   private closed = false;
 
@@ -22,6 +31,7 @@ export class WebRtcTransport implements Transport {
   ) {}
 
   start(welcome: Welcome): void {
+    for (const p of welcome.participants) if (p.state) this.reporting.add(p.id);
     this.config = {
       iceServers: welcome.iceServers,
       iceTransportPolicy: welcome.iceTransportPolicy,
@@ -37,7 +47,14 @@ export class WebRtcTransport implements Transport {
         break;
       case 'peer-left':
         this.gone.add(message.peerId);
+        this.reporting.delete(message.peerId);
         this.drop(message.peerId);
+        break;
+      case 'state':
+        if (!this.reporting.has(message.peerId)) {
+          this.reporting.add(message.peerId);
+          this.links.get(message.peerId)?.send('screen'); // if we share already
+        }
         break;
       case 'signal': {
         const { from, data } = message;
@@ -50,6 +67,29 @@ export class WebRtcTransport implements Transport {
       default:
         break;
     }
+  }
+
+  localTrackChanged(source: LocalSource): void {
+    for (const link of this.links.values()) link.send(source);
+  }
+
+  async quality(): Promise<QualityReport> {
+    const report: QualityReport = { own: null, peers: {} };
+    for (const [id, link] of this.links) {
+      let stats: RTCStatsReport;
+      try {
+        stats = await link.pc.getStats();
+      } catch {
+        continue;
+      }
+      const meter = this.meters.get(id) ?? new LinkMeter();
+      this.meters.set(id, meter);
+      const counters = linkCounters(stats);
+      const incoming = meter.sample(counters, link.pc.connectionState);
+      if (incoming) report.peers[id] = incoming;
+      if (counters.remoteLoss !== null) report.own = worse(report.own, classifyLink(counters.remoteLoss, counters.rttMs));
+    }
+    return report;
   }
 
   async debug(): Promise<TransportDebug> {
@@ -68,10 +108,12 @@ export class WebRtcTransport implements Transport {
   private link(peerId: string): PeerLink {
     let link = this.links.get(peerId);
     if (link) return link;
-    link = new PeerLink(peerId, isPolite(this.selfId, peerId), this.config, this.host.localStream, {
+    link = new PeerLink(peerId, isPolite(this.selfId, peerId), this.config, this.host.local, {
+      screenWelcome: () => this.reporting.has(peerId),
       signal: (data) => this.host.send({ type: 'signal', to: peerId, data }),
       log: (event, fields) => this.host.log(event, fields),
       remoteStream: (stream) => this.host.videos.show(peerId, stream),
+      remoteScreen: (stream) => this.host.videos.show(screenKey(peerId), stream),
     });
     this.links.set(peerId, link);
     return link;
@@ -81,7 +123,9 @@ export class WebRtcTransport implements Transport {
     const link = this.links.get(peerId);
     if (!link) return;
     this.links.delete(peerId);
+    this.meters.delete(peerId);
     link.close();
     this.host.videos.clear(peerId);
+    this.host.videos.clear(screenKey(peerId));
   }
 }

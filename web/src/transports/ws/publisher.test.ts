@@ -7,8 +7,9 @@ describe('chooseMimeType', () => {
     expect(chooseMimeType(true, (t) => t.includes('vp9'))).toBe('video/webm;codecs=vp9,opus');
   });
 
-  it('records audio only without a camera', () => {
+  it('records audio only without a camera, video only without a microphone', () => {
     expect(chooseMimeType(false, () => true)).toBe('audio/webm;codecs=opus');
+    expect(chooseMimeType(true, () => true, false)).toBe('video/webm;codecs=vp8');
   });
 
   it('returns null when nothing fits (e.g. Safari, mp4 only)', () => {

@@ -5,7 +5,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage } from '../../protocol/messages';
 import { PeerVideos } from '../peerVideos';
 import type { TransportHost } from '../types';
-import { CONGESTION_RESTART_MS, HIGH_WATER_BYTES, LOW_WATER_BYTES, TIMESLICE_MS, WsPublisher } from './publisher';
+import {
+  CONGESTION_RESTART_MS,
+  FINAL_CHUNK_WAIT_MS,
+  HIGH_WATER_BYTES,
+  KEYFRAME_RESTART_MIN_MS,
+  LOW_WATER_BYTES,
+  TIMESLICE_MS,
+  WsPublisher,
+} from './publisher';
 
 class FakeRecorder {
   static instances: FakeRecorder[] = [];
@@ -14,6 +22,7 @@ class FakeRecorder {
   timeslice = 0;
   ondataavailable: ((event: { data: { size: number; id: string } }) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
+  private stopListeners: (() => void)[] = [];
 
   constructor(
     readonly stream: unknown,
@@ -31,8 +40,18 @@ class FakeRecorder {
     this.state = 'inactive';
   }
 
+  addEventListener(type: string, listener: () => void): void {
+    if (type === 'stop') this.stopListeners.push(listener);
+  }
+
   emit(id: string): void {
     this.ondataavailable?.({ data: { size: 10, id } });
+  }
+
+  /** What a browser does after stop(): the last chunk, then the `stop` event. */
+  finish(lastId: string): void {
+    this.emit(lastId);
+    for (const listener of this.stopListeners.splice(0)) listener();
   }
 }
 
@@ -41,9 +60,10 @@ type Sent = { text: ClientMessage } | { binary: string };
 function makeHost() {
   const sent: Sent[] = [];
   let buffered = 0;
-  const stream = { getVideoTracks: () => [{}], getAudioTracks: () => [{}], getTracks: () => [{}, {}] };
+  const track = (kind: string) => ({ kind }) as unknown as MediaStreamTrack;
+  const local = { mic: track('audio'), camera: track('video'), screen: null as MediaStreamTrack | null };
   const host: TransportHost = {
-    localStream: stream as unknown as MediaStream,
+    local: { ...local, stream: {} as MediaStream },
     videos: new PeerVideos(() => undefined),
     send: (m) => sent.push({ text: m }),
     sendBinary: (d) => sent.push({ binary: (d as unknown as { id: string }).id }),
@@ -60,6 +80,12 @@ describe('WsPublisher', () => {
     vi.useFakeTimers();
     FakeRecorder.instances = [];
     vi.stubGlobal('MediaRecorder', FakeRecorder);
+    vi.stubGlobal(
+      'MediaStream',
+      class {
+        constructor(readonly tracks: unknown[]) {}
+      },
+    );
   });
 
   afterEach(() => {
@@ -124,6 +150,61 @@ describe('WsPublisher', () => {
     ]);
     expect(publisher.restarts).toBe(1);
     publisher.stop(false);
+    expect(sent.at(-1)).toEqual({ binary: 'b1' });
+  });
+
+  it('records anew on media-keyframe (a fresh stream starts with a keyframe), not too often', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    first.emit('a1');
+    publisher.requestKeyframe(10_000);
+    publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS - 1); // too soon: ignored
+    expect(first.state).toBe('inactive');
+    expect(FakeRecorder.instances).toHaveLength(1); // waits for the old recording's last chunk…
+    first.finish('a2'); // …which ends the old stream, before the new one is announced
+    expect(FakeRecorder.instances).toHaveLength(2);
+    first.emit('late'); // nothing of the old recorder after its stop event
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent).toEqual([
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'a1' },
+      { binary: 'a2' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    expect(publisher.keyframeRestarts).toBe(1);
+    publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS);
+    vi.advanceTimersByTime(FINAL_CHUNK_WAIT_MS); // a recorder that never says it stopped
+    expect(FakeRecorder.instances).toHaveLength(3);
+    FakeRecorder.instances[1].finish('b-late'); // too late: the next stream is announced
+    expect(sent.at(-1)).toEqual({ text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } });
+    expect(FakeRecorder.instances).toHaveLength(3);
+    publisher.stop(false);
+    publisher.requestKeyframe(20_000); // stopped: nothing to restart
+    expect(FakeRecorder.instances).toHaveLength(3);
+  });
+
+  it('records a changed track anew after the old recording\'s last chunk, and not at all once stopped', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    publisher.restart(); // another camera
+    first.finish('a-last');
+    expect(FakeRecorder.instances).toHaveLength(2);
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent.slice(1)).toEqual([
+      { binary: 'a-last' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    publisher.restart();
+    publisher.stop(false); // left while the old recording was ending
+    FakeRecorder.instances[1].finish('b-last');
+    vi.advanceTimersByTime(FINAL_CHUNK_WAIT_MS);
+    expect(FakeRecorder.instances).toHaveLength(2);
     expect(sent.at(-1)).toEqual({ binary: 'b1' });
   });
 });

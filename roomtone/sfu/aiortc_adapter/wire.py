@@ -1,0 +1,197 @@
+"""The packet path's access to a connection: SRTP in from the socket, SRTP out to it,
+and aiortc's own RTP receivers and senders left idle.
+
+Part of the aiortc adapter: see the package docstring.
+
+aiortc 1.16 routes each unprotected packet through `RTCDtlsTransport`'s
+`_handle_rtp_data` / `_handle_rtcp_data` to its RtpRouter, which drops every
+SSRC it cannot tie to one receiver (all simulcast layers but one) and hands
+the rest to receivers that reassemble frames. The packet strategy needs the
+packets themselves, so `Wire` takes over both handlers on one transport, and
+the transceivers of SFU m-lines never start aiortc's RTP machinery
+(`idle_transceiver`): no decoder thread, no jitter buffer, no RTP/RTCP tasks.
+aiortc keeps doing ICE, DTLS, the SRTP keys and SDP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import pylibsrtp
+from aioice.ice import StunProtocol
+from aiortc import RTCDtlsTransport, RTCRtpTransceiver
+
+from roomtone.sfu.aiortc_adapter.names import DTLS_CONNECTED, DTLS_HANDSHAKE_DONE, WIRE_HOOKED
+
+log = logging.getLogger(__name__)
+
+PacketHandler = Callable[[bytes, float], None]  # (unprotected packet, time.monotonic())
+
+
+def idle_transceiver(transceiver: RTCRtpTransceiver, on_start: Callable[[Any], None]) -> None:
+    """Keep aiortc's RTP receiver and sender of `transceiver` from ever running.
+
+    aiortc 1.16 `RTCPeerConnection.__connect` calls `sender.send(parameters)` /
+    `receiver.receive(parameters)` once DTLS is connected, for the directions
+    negotiated; those start the RTP/RTCP tasks and the decoder thread, and
+    register with the transport's router. Instance attributes shadow both with
+    a call to `on_start(dtls_transport)`; `stop()` then finds them never
+    started and does nothing. Must run before the first negotiation completes.
+    """
+
+    async def receive(parameters: Any) -> None:
+        on_start(transceiver.receiver.transport)
+
+    async def send(parameters: Any) -> None:
+        on_start(transceiver.sender.transport)
+
+    transceiver.receiver.receive = receive  # type: ignore[method-assign]
+    transceiver.sender.send = send  # type: ignore[method-assign]
+
+
+class Wire:
+    """One connected DTLS transport: unprotected packets in (handlers), protected out.
+
+    In: aioice `Connection.data_received` puts each datagram in a queue that
+    RTCDtlsTransport's task reads (`_recv_next`: DTLS, or SRTP unprotect and
+    `_handle_rtcp_data(data)` / `_handle_rtp_data(data, arrival_time_ms)`). An
+    instance attribute shadows `data_received` and unprotects SRTP/SRTCP at
+    once (no task wakeup per packet) when the queue is empty (order kept), the
+    transport is connected and its handshake is done; everything else goes
+    through the queue, and the two handlers are shadowed so that what comes
+    that way reaches the packet path too.
+
+    Out: `RTCDtlsTransport._send_rtp` + aioice `Connection.send`, without the
+    coroutines: protect with `_tx_srtp` and `sendto` on the nominated pair's
+    socket when that is a plain StunProtocol (host/srflx); any other pair (TURN
+    relay) goes through aiortc's `_send_rtp`, in order, from a task.
+    """
+
+    def __init__(
+        self, dtls: RTCDtlsTransport, on_rtp: PacketHandler, on_rtcp: PacketHandler
+    ) -> None:
+        self.dtls = dtls
+        self._on_rtp = on_rtp
+        self._on_rtcp = on_rtcp
+        self._backlog: deque[bytes] = deque()
+        self._backlog_task: asyncio.Task[None] | None = None
+        self.closed = False
+        self._hook()
+
+    # --- in ------------------------------------------------------------------------------
+
+    def _hook(self) -> None:
+        dtls = self.dtls
+        connection = dtls.transport._connection
+        if getattr(connection, WIRE_HOOKED, None) is not None:
+            raise RuntimeError("this transport already has a packet wire")
+        queued = connection.data_received
+        queue = connection._queue
+        on_rtp, on_rtcp = self._on_rtp, self._on_rtcp
+        clock = time.monotonic
+
+        def data_received(data: bytes, component: int) -> None:
+            srtp = dtls._rx_srtp
+            if (
+                srtp is None
+                or len(data) < 2
+                or not queue.empty()
+                or dtls._state is not DTLS_CONNECTED
+                or not getattr(dtls, DTLS_HANDSHAKE_DONE)
+                or not 127 < data[0] < 192
+            ):
+                queued(data, component)
+                return
+            try:
+                if 191 < data[1] < 224:
+                    on_rtcp(srtp.unprotect_rtcp(data), clock())
+                else:
+                    on_rtp(srtp.unprotect(data), clock())
+            except pylibsrtp.Error:
+                pass  # as aiortc: what fails SRTP is dropped
+            except Exception:
+                log.exception("SFU packet path failed")
+
+        async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+            try:
+                on_rtp(data, clock())
+            except Exception:
+                log.exception("SFU packet path failed")
+
+        async def handle_rtcp_data(data: bytes) -> None:
+            try:
+                on_rtcp(data, clock())
+            except Exception:
+                log.exception("SFU packet path failed")
+
+        connection.data_received = data_received
+        dtls._handle_rtp_data = handle_rtp_data  # type: ignore[method-assign]
+        dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
+        setattr(connection, WIRE_HOOKED, self)
+
+    # --- out -----------------------------------------------------------------------------
+
+    def send_rtp(self, packet: bytes) -> int:
+        """Protect and send one RTP packet now; the bytes on the wire (0: not sent)."""
+        dtls = self.dtls
+        if dtls._state is not DTLS_CONNECTED:
+            return 0
+        if not self._backlog:
+            pair = dtls.transport._connection._nominated.get(1)
+            if pair is not None and type(pair.protocol) is StunProtocol:
+                data = dtls._tx_srtp.protect(packet)
+                pair.protocol.transport.sendto(data, pair.remote_addr)
+                return len(data)
+            if pair is None:
+                return 0
+        self._queue(packet)
+        return len(packet)
+
+    def send_rtcp(self, packet: bytes) -> None:
+        """Protect and send one compound RTCP packet."""
+        dtls = self.dtls
+        if dtls._state is not DTLS_CONNECTED:
+            return
+        if not self._backlog:
+            pair = dtls.transport._connection._nominated.get(1)
+            if pair is not None and type(pair.protocol) is StunProtocol:
+                pair.protocol.transport.sendto(dtls._tx_srtp.protect_rtcp(packet), pair.remote_addr)
+                return
+            if pair is None:
+                return
+        self._queue(packet)
+
+    @property
+    def connected(self) -> bool:
+        return self.dtls._state is DTLS_CONNECTED
+
+    def _queue(self, packet: bytes) -> None:
+        if len(self._backlog) >= 1000:
+            self._backlog.popleft()  # a relay that cannot keep up: late media is useless
+        self._backlog.append(packet)
+        if self._backlog_task is None and not self.closed:
+            self._backlog_task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._backlog:
+                await self.dtls._send_rtp(self._backlog.popleft())
+        except ConnectionError:
+            self._backlog.clear()
+        except Exception:
+            log.exception("SFU relay send failed")
+            self._backlog.clear()
+        finally:
+            self._backlog_task = None
+
+    def close(self) -> None:
+        self.closed = True
+        self._backlog.clear()
+        if self._backlog_task is not None:
+            self._backlog_task.cancel()
+            self._backlog_task = None

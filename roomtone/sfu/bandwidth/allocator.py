@@ -1,0 +1,249 @@
+"""Which simulcast layer each of one subscriber's video lines gets.
+
+Input: the video budget (the estimate's target minus the audio being sent:
+audio always goes first) and, per forwarded video line in priority order,
+the publication's layers with their measured bitrates (None: not arriving
+now). Output: per line a layer index, or None: paused.
+
+Fairness: every line gets its lowest layer before any line goes higher;
+then lines step up one layer at a time, round-robin, while the budget
+lasts. A line whose lowest layer does not fit is paused; if any line is
+paused, nobody goes above the lowest layer.
+
+Hysteresis (layers must not flap; each switch costs a keyframe): a line
+goes down, or pauses, at once when its layer no longer fits. It goes up only
+after the budget has fit the higher layer with UP_MARGIN to spare for
+UP_HOLD seconds, and resumes from a pause after RESUME_HOLD with
+RESUME_MARGIN. A new line starts at what fits with margin. The packet
+path makes the switch at the target layer's next keyframe and asks for one.
+
+`wanted_layers` sums up, over all subscribers' allocations, which layers
+of each publication anyone receives or is about to (so the server can
+tell the publisher to stop encoding the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+UP_MARGIN = 1.15
+UP_HOLD = 2.5
+RESUME_MARGIN = 1.15
+RESUME_HOLD = 2.0
+_UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One forwarded video line: its key (the m-line's mid), publication and layer bitrates."""
+
+    key: str
+    publication: str
+    bitrates: Sequence[float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    publication: str
+    layer: int | None  # what the line receives (None: paused)
+    desired: int | None  # what would fit now, ignoring hysteresis and whether it arrives
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    lines: dict[str, Choice]
+    used: float  # bits/s of the chosen layers
+    wanted: float  # bits/s if every line had its top arriving layer
+    budget: float
+
+    @property
+    def layers(self) -> dict[str, int | None]:
+        return {key: choice.layer for key, choice in self.lines.items()}
+
+    @property
+    def paused(self) -> frozenset[str]:
+        return frozenset(key for key, choice in self.lines.items() if choice.layer is None)
+
+    @property
+    def limited(self) -> bool:
+        """The budget, not the layers on offer, keeps some line below its top layer."""
+        return self.wanted > self.budget
+
+
+@dataclass(slots=True)
+class _State:
+    layer: int | None
+    since: float | None = None  # when the budget started to fit a higher layer (or resuming)
+
+
+class Allocator:
+    """Per subscriber; call `allocate` whenever the budget or the layers change (~10/s)."""
+
+    def __init__(
+        self,
+        up_margin: float = UP_MARGIN,
+        up_hold: float = UP_HOLD,
+        resume_margin: float = RESUME_MARGIN,
+        resume_hold: float = RESUME_HOLD,
+    ) -> None:
+        self.up_margin = up_margin
+        self.up_hold = up_hold
+        self.resume_margin = resume_margin
+        self.resume_hold = resume_hold
+        self._states: dict[str, _State] = {}
+        self._known: dict[tuple[str, int], float] = {}  # last measured bitrate per layer
+
+    def allocate(self, budget: float, lines: Sequence[Line], now: float) -> Allocation:
+        rates = [list(line.bitrates) for line in lines]
+        publications = {line.publication for line in lines}
+        known = {key: rate for key, rate in self._known.items() if key[0] in publications}
+        for line, layer_rates in zip(lines, rates, strict=True):
+            for index, rate in enumerate(layer_rates):
+                if rate is not None:
+                    known[(line.publication, index)] = rate
+        self._known = known
+        fit = fit_layers(budget, rates)
+        fit_up = _cap(fit_layers(budget / self.up_margin, rates), fit)
+        fit_resume = _cap(fit_layers(budget / self.resume_margin, rates), fit)
+        desired = fit_layers(budget, [self._guess(line) for line in lines])
+        states = {}
+        choices = {}
+        used = 0.0
+        for i, line in enumerate(lines):
+            state = self._states.get(line.key)
+            if state is None:
+                state = _State(fit_up[i])
+            else:
+                self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], now)
+            states[line.key] = state
+            choices[line.key] = Choice(line.publication, state.layer, desired[i])
+            if state.layer is not None:
+                used += rates[i][state.layer] or 0.0
+        self._states = states
+        wanted = sum(_top(r) for r in rates)
+        return Allocation(choices, used, wanted, budget)
+
+    def _step(
+        self,
+        state: _State,
+        fit: int | None,
+        fit_up: int | None,
+        fit_resume: int | None,
+        rates: list[float | None],
+        now: float,
+    ) -> None:
+        layer = state.layer
+        if layer is not None and (layer >= len(rates) or rates[layer] is None):
+            # Its layer stopped arriving (the publisher dropped it): the best one below,
+            # else the next one up, never beyond what fits.
+            below = [i for i in range(min(layer, len(rates))) if rates[i] is not None]
+            candidate = below[-1] if below else _next_layer(rates, layer)
+            if fit is None or candidate is None:
+                state.layer = None
+            else:
+                state.layer = min(candidate, fit)
+            state.since = None
+            return
+        if layer is None:
+            if fit_resume is None:
+                state.since = None
+            elif state.since is None:
+                state.since = now
+            elif now - state.since >= self.resume_hold:
+                state.layer, state.since = fit_resume, None
+            return
+        if fit is None or fit < layer:
+            state.layer, state.since = fit, None  # down at once
+            return
+        if fit_up is not None and fit_up > layer:
+            if state.since is None:
+                state.since = now
+            elif now - state.since >= self.up_hold:
+                state.layer, state.since = fit_up, None
+        else:
+            state.since = None
+
+    def _guess(self, line: Line) -> list[float | None]:
+        """Every layer's bitrate, arriving or not: measured, remembered, or extrapolated."""
+        guessed: list[float | None] = []
+        for index, rate in enumerate(line.bitrates):
+            if rate is None:
+                rate = self._known.get((line.publication, index))
+            if rate is None and guessed and guessed[-1] is not None:
+                rate = guessed[-1] * _UNKNOWN_LAYER_STEP
+            guessed.append(rate)
+        return guessed
+
+
+def fit_layers(budget: float, lines: Sequence[Sequence[float | None]]) -> list[int | None]:
+    """Lowest layers first, then one step up per line per round, while the budget lasts."""
+    choice: list[int | None] = [None] * len(lines)
+    left = budget
+    paused = False
+    for i, rates in enumerate(lines):
+        lowest = _next_layer(rates, -1)
+        if lowest is None:
+            continue  # nothing arriving: not a pause for bandwidth
+        cost = rates[lowest] or 0.0
+        if cost <= left:
+            choice[i] = lowest
+            left -= cost
+        else:
+            paused = True
+    if paused:
+        return choice
+    stepped = True
+    while stepped:
+        stepped = False
+        for i, rates in enumerate(lines):
+            current = choice[i]
+            if current is None:
+                continue
+            higher = _next_layer(rates, current)
+            if higher is None:
+                continue
+            extra = (rates[higher] or 0.0) - (rates[current] or 0.0)
+            if extra <= left:
+                choice[i] = higher
+                left -= extra
+                stepped = True
+    return choice
+
+
+def wanted_layers(allocations: Iterable[Allocation]) -> dict[str, frozenset[int]]:
+    """Per publication, the layers some subscriber receives, is about to, or resumes on.
+
+    The lowest layer of a publication with any line stays wanted (a paused
+    line resumes on it, and its bitrate must keep being measured).
+    """
+    wanted: dict[str, set[int]] = {}
+    for allocation in allocations:
+        for choice in allocation.lines.values():
+            layers = wanted.setdefault(choice.publication, {0})
+            if choice.layer is not None:
+                layers.add(choice.layer)
+            if choice.desired is not None:
+                layers.add(choice.desired)
+    return {publication: frozenset(layers) for publication, layers in wanted.items()}
+
+
+def _next_layer(rates: Sequence[float | None], above: int) -> int | None:
+    for index in range(above + 1, len(rates)):
+        if rates[index] is not None:
+            return index
+    return None
+
+
+def _top(rates: Sequence[float | None]) -> float:
+    for rate in reversed(rates):
+        if rate is not None:
+            return rate
+    return 0.0
+
+
+def _cap(candidate: list[int | None], fit: list[int | None]) -> list[int | None]:
+    """Never above what fits without margin (keeps the total within the budget)."""
+    return [
+        None if c is None or f is None else min(c, f) for c, f in zip(candidate, fit, strict=True)
+    ]

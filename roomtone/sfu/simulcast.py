@@ -1,0 +1,112 @@
+"""Simulcast and transport-wide congestion control in the server's SDP.
+
+aiortc negotiates neither: its answers drop a client's `a=rid` /
+`a=simulcast` lines (so a browser would send one layer) and the header
+extensions it does not implement (rtp-stream-id, repaired-rtp-stream-id,
+transport-wide-cc). The packet strategy forwards what aiortc cannot, so the
+descriptions the server sends are completed here, as text, after aiortc wrote
+them (aiortc never sees these lines; the packet path reads them back through
+sdpmedia).
+
+Layers: rids `q` (¼ resolution), `h` (½) and `f` (full) are layers 0, 1, 2
+(docs/PROTOCOL.md); other rids rank after them in the client's order.
+"""
+
+from __future__ import annotations
+
+from roomtone.sfu.rtp.extensions import REPAIRED_RID, RID, TRANSPORT_CC
+from roomtone.sfu.sdp import split_sections
+from roomtone.sfu.sdpmedia import RtpSection, parse_section, rtp_sections
+
+RID_ORDER = ("q", "h", "f")
+
+
+def layer_order(rids: list[str]) -> list[str]:
+    """The client's rids from the lowest layer to the highest."""
+    known = [rid for rid in RID_ORDER if rid in rids]
+    return known + [rid for rid in rids if rid not in known]
+
+
+def _append(section: str, lines: list[str]) -> str:
+    if not lines:
+        return section
+    ending = "\r\n" if "\r\n" in section else "\n"
+    if not section.endswith(("\n",)):
+        section += ending
+    return section + "".join(line + ending for line in lines)
+
+
+def _extmaps(section: RtpSection, wanted: list[tuple[str, int]]) -> list[str]:
+    return [f"a=extmap:{ident} {uri}" for uri, ident in wanted if uri not in section.extensions]
+
+
+def complete_answer(offer: str, answer: str, *, transport_cc: bool) -> str:
+    """The server's answer, receiving every simulcast layer the client offers.
+
+    For each m-line the client sends with rids: its rid and repaired-rid
+    extensions, `a=rid:<rid> recv` for each and `a=simulcast:recv …`. With
+    `transport_cc`: the transport-wide-cc extension and `transport-cc`
+    feedback wherever the client offered them.
+    """
+    offered = rtp_sections(offer)
+    head, texts = split_sections(answer)
+    out = []
+    for text in texts:
+        mine = parse_section(text)
+        theirs = offered.get(mine.mid) if mine is not None and mine.mid else None
+        if mine is None or theirs is None or mine.direction not in ("recvonly", "sendrecv"):
+            out.append(text)
+            continue
+        lines: list[str] = []
+        if theirs.rids and RID in theirs.extensions:
+            wanted = [(RID, theirs.extensions[RID])]
+            if REPAIRED_RID in theirs.extensions:
+                wanted.append((REPAIRED_RID, theirs.extensions[REPAIRED_RID]))
+            lines += _extmaps(mine, wanted)
+            lines += [f"a=rid:{rid} recv" for rid in theirs.rids]
+            lines.append("a=simulcast:recv " + ";".join(theirs.rids))
+        if transport_cc and TRANSPORT_CC in theirs.extensions:
+            lines += _extmaps(mine, [(TRANSPORT_CC, theirs.extensions[TRANSPORT_CC])])
+            lines += _feedback(mine, theirs)
+        out.append(_append(text, lines))
+    return head + "".join(out)
+
+
+def _feedback(mine: RtpSection, theirs: RtpSection | None) -> list[str]:
+    lines = []
+    for pt, codec in mine.codecs.items():
+        if codec in ("rtx", "red", "ulpfec") or "transport-cc" in mine.feedback.get(pt, ()):
+            continue
+        if theirs is None or "transport-cc" in theirs.feedback.get(pt, ()):
+            lines.append(f"a=rtcp-fb:{pt} transport-cc")
+    return lines
+
+
+def complete_offer(
+    offer: str, receive: dict[str, list[str]], ids: dict[str, int], transport_cc: int = 0
+) -> str:
+    """A server offer that keeps receiving the client's simulcast layers.
+
+    `receive`: mid → rids of the client's simulcast m-lines (the server
+    re-offers them recvonly; without these lines the browser would fall back
+    to one layer); `ids`: the client's extension ids (rid, repaired-rid).
+    `transport_cc`: the id to ask for transport-wide feedback with (0: do not).
+    """
+    head, texts = split_sections(offer)
+    out = []
+    for text in texts:
+        section = parse_section(text)
+        if section is None or section.mid is None:
+            out.append(text)
+            continue
+        lines: list[str] = []
+        rids = receive.get(section.mid)
+        if rids and RID in ids and section.direction in ("recvonly", "sendrecv"):
+            wanted = [(uri, ids[uri]) for uri in (RID, REPAIRED_RID) if uri in ids]
+            lines += _extmaps(section, wanted)
+            lines += [f"a=rid:{rid} recv" for rid in rids]
+            lines.append("a=simulcast:recv " + ";".join(rids))
+        if transport_cc:
+            lines += _extmaps(section, [(TRANSPORT_CC, transport_cc)]) + _feedback(section, None)
+        out.append(_append(text, lines))
+    return head + "".join(out)
