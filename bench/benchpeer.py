@@ -101,7 +101,7 @@ def tap_new_receivers(pc: RTCPeerConnection, tapped: set[str], sink: Any) -> Non
         if mid is None or mid in tapped or transceiver.direction == "sendonly":
             continue
         tapped.add(mid)
-        adapter.tap_receiver(transceiver.receiver, sink(mid, transceiver.kind), forwarding=False)
+        adapter.tap_receiver(transceiver.receiver, sink(mid, transceiver.kind))
 
 
 class BenchPeer:
