@@ -496,6 +496,87 @@ async def test_wire_uses_aiortcs_path_over_a_relay() -> None:
     wire.close()
 
 
+async def test_wire_takes_media_from_the_socket_before_stun_parsing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    protocol, _ = _stun_protocol()
+    dtls = _connected_dtls(protocol)
+    connection = dtls.transport._connection
+    transport, own = await loop.create_datagram_endpoint(
+        lambda: StunProtocol(connection), local_addr=("127.0.0.1", 0)
+    )
+    own.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 1, "host")
+    connection._protocols.append(own)
+    parsed: list[bytes] = []
+    parse = aioice.stun.parse_message
+
+    def counting(data: bytes) -> object:
+        parsed.append(data)
+        return parse(data)
+
+    monkeypatch.setattr(aioice.ice.stun, "parse_message", counting)
+    dtls._rx_srtp = ClearSrtp()
+    setattr(dtls, names.DTLS_HANDSHAKE_DONE, True)
+    rtp: list[bytes] = []
+    wire = adapter.Wire(dtls, lambda data, now: rtp.append(data), lambda data, now: None)
+    assert transport.max_size == adapter.wire.RECEIVE_SIZE  # type: ignore[attr-defined]
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        packet = _rtp([b"x" * 2000], 1, 0)[0].serialize()
+        sender.sendto(packet, transport.get_extra_info("sockname"))
+        sender.sendto(b"\x16dtls", transport.get_extra_info("sockname"))
+        for _ in range(100):
+            if connection._queue.qsize():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        sender.close()
+        transport.close()
+    assert rtp == [packet] and parsed == [b"\x16dtls"]  # media skipped the STUN parse
+    assert connection._queue.get_nowait() == (b"\x16dtls", 1)
+    # What the shortcut and RECEIVE_SIZE stand in for:
+    assert "message = stun.parse_message(data)" in inspect.getsource(StunProtocol)
+    read_ready = inspect.getsource(type(transport)._read_ready)  # type: ignore[attr-defined]
+    assert "recvfrom(self.max_size)" in read_ready
+    wire.close()
+
+
+def _srtp_session(key: bytes, inbound: bool) -> pylibsrtp.Session:
+    policy = pylibsrtp.Policy(
+        key=key,
+        ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND
+        if inbound
+        else pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    return pylibsrtp.Session(policy)
+
+
+def test_fast_srtp_does_what_pylibsrtp_does() -> None:
+    key = bytes(range(30))
+    reference, fast = _srtp_session(key, False), adapter.fast_srtp(_srtp_session(key, False))
+    receiver = adapter.fast_srtp(_srtp_session(key, True))
+    assert isinstance(fast, adapter.FastSrtp) and isinstance(receiver, adapter.FastSrtp)
+    packets = [p.serialize() for p in _rtp([b"v" * 1300, b"w" * 40], 100, 9000)]
+    for packet in packets:
+        protected = fast.protect(packet)
+        assert bytes(protected) == reference.protect(packet)
+        assert receiver.unprotect(bytes(protected)) == packet
+    report = bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=2))
+    protected = bytes(fast.protect_rtcp(report))
+    assert protected == reference.protect_rtcp(report)
+    assert receiver.unprotect_rtcp(protected) == report
+    with pytest.raises(pylibsrtp.Error):
+        receiver.unprotect(reference.protect(packets[0]))  # a replay
+    with pytest.raises(pylibsrtp.Error):
+        receiver.unprotect(bytes(fast.protect(_rtp([b"t"], 102, 0)[0].serialize()))[:-1] + b"!")
+    with pytest.raises(pylibsrtp.Error):
+        fast.protect(packets[0][:12] + bytes(adapter.srtp.BUFFER))
+    plain = PlainSrtp()
+    assert adapter.fast_srtp(plain) is plain  # a stand-in is used as it is
+
+
 def test_recv_next_is_what_the_wire_replicates() -> None:
     recv_next = inspect.getsource(RTCDtlsTransport._recv_next)
     for needle in (
