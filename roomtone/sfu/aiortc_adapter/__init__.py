@@ -43,6 +43,9 @@ Connection._protocols                     test_wire_takes_media_from_the_socket_
 StunProtocol.datagram_received            test_wire_takes_media_from_the_socket_before_stun_parsing
 StunProtocol.transport                    test_send_rtp_is_what_the_wire_replicates
 DatagramTransport.max_size                test_wire_takes_media_from_the_socket_before_stun_parsing
+DatagramTransport._sock                   test_wire_takes_media_from_the_socket_before_stun_parsing
+outbox.py: Flusher, Socket
+DatagramTransport._sock                   test_outbox_sends_runs_of_equal_packets_in_one_call
 srtp.py: FastSrtp, fast_srtp
 Session._srtp                             test_fast_srtp_does_what_pylibsrtp_does
 _binding.lib.srtp_protect                 test_fast_srtp_does_what_pylibsrtp_does

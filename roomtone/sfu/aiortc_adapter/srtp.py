@@ -27,6 +27,7 @@ from pylibsrtp import _binding
 
 _ffi, _lib = _binding.ffi, _binding.lib
 BUFFER = 4096  # bytes: far above any datagram the wire sends or accepts (MTU ~1500)
+BATCH_BYTES = 64000  # bytes protected back to back for one GSO send (a UDP datagram's limit)
 _TRAILER = pylibsrtp.SRTP_MAX_SRTCP_TRAILER_LEN  # the longest trailer protect may add
 _protect, _unprotect = _lib.srtp_protect, _lib.srtp_unprotect
 
@@ -46,15 +47,16 @@ class Srtp(Protocol):
 class FastSrtp:
     """One pylibsrtp.Session's protect / unprotect calls: see the module docstring."""
 
-    __slots__ = ("_buffer", "_cdata", "_ctx", "_length", "_session", "_view")
+    __slots__ = ("_buffer", "_cdata", "_ctx", "_length", "_session", "_view", "trailer", "view")
 
     def __init__(self, session: pylibsrtp.Session) -> None:
         self._session = session  # keeps the context alive (pylibsrtp frees it with the session)
         self._ctx = session._srtp[0]
-        self._cdata = _ffi.new("char[]", BUFFER + _TRAILER)
+        self._cdata = _ffi.new("char[]", BATCH_BYTES + _TRAILER)
         self._buffer: Any = _ffi.buffer(self._cdata)  # slicing it copies out (bytes)
-        self._view = memoryview(self._buffer)  # slicing it does not
+        self._view = self.view = memoryview(self._buffer)  # slicing it does not
         self._length = _ffi.new("int *")
+        self.trailer = _TRAILER  # bytes protect may add, at most
 
     def protect(self, packet: bytes) -> memoryview:
         """The SRTP packet, as a view valid until the next call (hot path: one per packet sent)."""
@@ -69,6 +71,17 @@ class FastSrtp:
         if status:
             raise pylibsrtp.Error(pylibsrtp.ERRORS[status])
         return view[: length[0]]
+
+    def protect_at(self, packet: bytes, offset: int) -> int:
+        """Protect into `view[offset:]` (room for the packet and `trailer`); the length written."""
+        size = len(packet)
+        self._view[offset : offset + size] = packet
+        length = self._length
+        length[0] = size
+        status = _protect(self._ctx, self._cdata + offset, length)
+        if status:
+            raise pylibsrtp.Error(pylibsrtp.ERRORS[status])
+        return length[0]  # type: ignore[no-any-return]
 
     def unprotect(self, packet: bytes) -> bytes:
         """The RTP packet (hot path: one per packet received)."""

@@ -27,11 +27,13 @@ from aioice.ice import StunProtocol
 from aiortc import RTCDtlsTransport, RTCRtpTransceiver
 
 from roomtone.sfu.aiortc_adapter.names import DTLS_CONNECTED, DTLS_HANDSHAKE_DONE, WIRE_HOOKED
+from roomtone.sfu.aiortc_adapter.outbox import Flusher, Socket
 from roomtone.sfu.aiortc_adapter.srtp import Srtp, fast_srtp
 
 log = logging.getLogger(__name__)
 
 RECEIVE_SIZE = 65536  # bytes read per datagram: any UDP payload fits (asyncio's default: 256 KiB)
+DRAIN_MAX = 64  # datagrams one socket callback reads at most (the loop's other work waits)
 
 PacketHandler = Callable[[bytes, float], None]  # (unprotected packet, time.monotonic())
 
@@ -74,11 +76,14 @@ class Wire:
     skips aioice's STUN parse, which fails on every media datagram by raising
     ValueError, and each socket reads into a buffer of RECEIVE_SIZE instead of
     asyncio's 256 KiB (`max_size`, allocated and given back per datagram:
-    15 µs a read here against 2 µs).
+    15 µs a read here against 2 µs). The callback then reads whatever else
+    the socket holds (a frame's packets arrive together; asyncio would read
+    one per loop turn) and sends what all of it produced (outbox.Flusher).
 
     Out: `RTCDtlsTransport._send_rtp` + aioice `Connection.send`, without the
-    coroutines: protect with `_tx_srtp` and `sendto` on the nominated pair's
-    socket when that is a plain StunProtocol (host/srflx); any other pair (TURN
+    coroutines: packets for the nominated pair's socket, when that is a plain
+    StunProtocol (host/srflx), wait for the end of the loop's turn and go out
+    protected, several per system call (outbox.py); any other pair (TURN
     relay) goes through aiortc's `_send_rtp`, in order, from a task.
 
     SRTP goes through `srtp.fast_srtp` (libsrtp directly, no per-call
@@ -97,6 +102,11 @@ class Wire:
         self._rx: Srtp | None = None
         self._tx_session: Any = None
         self._tx: Srtp | None = None
+        self._nominated = dtls.transport._connection._nominated  # the same dict for good
+        self._outbox: list[bytes] = []
+        self._flusher = Flusher.of(asyncio.get_running_loop())
+        self._pair: Any = None
+        self._socket: Socket | None = None
         self.closed = False
         self._hook()
 
@@ -169,34 +179,52 @@ class Wire:
         dtls._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
         for protocol in connection._protocols:
             if type(protocol) is StunProtocol:
-                _shortcut(protocol, data_received)
+                _shortcut(protocol, data_received, self._flusher)
         setattr(connection, WIRE_HOOKED, self)
 
     # --- out -----------------------------------------------------------------------------
 
     def send_rtp(self, packet: bytes) -> int:
-        """Protect and send one RTP packet now; the bytes on the wire (0: not sent)."""
-        dtls = self.dtls
-        if dtls._state is not DTLS_CONNECTED:
+        """Send one RTP packet at the end of this loop turn; its size (0: it will not be sent)."""
+        if self.dtls._state is not DTLS_CONNECTED:
             return 0
         if not self._backlog:
-            pair = dtls.transport._connection._nominated.get(1)
+            pair = self._nominated.get(1)
             if pair is not None and type(pair.protocol) is StunProtocol:
-                data = self._tx_srtp().protect(packet)
-                pair.protocol.transport.sendto(data, pair.remote_addr)
-                return len(data)
+                outbox = self._outbox
+                if not outbox:
+                    self._flusher.mark(self)
+                outbox.append(packet)
+                return len(packet)
             if pair is None:
                 return 0
         self._queue(packet)
         return len(packet)
 
+    def flush(self) -> None:
+        """Protect and send the packets of this turn (outbox.Flusher calls it)."""
+        packets, self._outbox = self._outbox, []
+        if self.closed or self.dtls._state is not DTLS_CONNECTED:
+            return
+        pair = self._nominated.get(1)
+        if pair is None:
+            return
+        if type(pair.protocol) is not StunProtocol:  # the pair changed to a relay meanwhile
+            for packet in packets:
+                self._queue(packet)
+            return
+        if pair is not self._pair or self._socket is None:
+            self._pair = pair
+            self._socket = Socket(pair.protocol.transport, pair.remote_addr)
+        self._socket.send(self._tx_srtp(), packets)
+
     def send_rtcp(self, packet: bytes) -> None:
-        """Protect and send one compound RTCP packet."""
+        """Protect and send one compound RTCP packet now."""
         dtls = self.dtls
         if dtls._state is not DTLS_CONNECTED:
             return
         if not self._backlog:
-            pair = dtls.transport._connection._nominated.get(1)
+            pair = self._nominated.get(1)
             if pair is not None and type(pair.protocol) is StunProtocol:
                 pair.protocol.transport.sendto(
                     self._tx_srtp().protect_rtcp(packet), pair.remote_addr
@@ -231,30 +259,49 @@ class Wire:
 
     def close(self) -> None:
         self.closed = True
+        self._outbox.clear()
         self._backlog.clear()
         if self._backlog_task is not None:
             self._backlog_task.cancel()
             self._backlog_task = None
 
 
-def _shortcut(protocol: StunProtocol, data_received: Callable[[bytes, int], None]) -> None:
-    """SRTP/SRTCP datagrams of this socket straight to `data_received` (see Wire).
+def _shortcut(
+    protocol: StunProtocol, data_received: Callable[[bytes, int], None], flusher: Flusher
+) -> None:
+    """SRTP/SRTCP datagrams of this socket straight to `data_received`, all it holds (see Wire).
 
     aioice's `StunProtocol.datagram_received` tries each datagram as STUN and
     hands what fails to parse to `Connection.data_received`; RTP and RTCP
     (first byte 128..191, RFC 7983) never parse as STUN (0..3), so they go
-    there directly. Everything else takes aioice's way.
+    there directly. Everything else takes aioice's way. Datagrams read here
+    beyond the one asyncio read skip asyncio's error reporting: a read error
+    (an ICMP error on UDP) ends the callback, and aioice only logs them.
     """
     original = protocol.datagram_received
     component = protocol.local_candidate.component
     transport = protocol.transport
     if isinstance(getattr(transport, "max_size", None), int):
         transport.max_size = RECEIVE_SIZE  # type: ignore[union-attr]
+    sock = getattr(transport, "_sock", None)
 
-    def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+    def one(data: bytes, addr: tuple[Any, ...]) -> None:
         if data and 127 < data[0] < 192:
             data_received(data, component)
         else:
             original(data, addr)
+
+    def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
+        one(data, addr)
+        if sock is not None:
+            for _ in range(DRAIN_MAX):
+                if transport.is_closing():
+                    break
+                try:
+                    data, addr = sock.recvfrom(RECEIVE_SIZE)
+                except OSError:
+                    break  # BlockingIOError: nothing more
+                one(data, addr)
+        flusher.flush()
 
     protocol.datagram_received = datagram_received  # type: ignore[method-assign]
