@@ -4,7 +4,7 @@ Starts the same run as bench/janus_vs_sfu.py (Roomtone only), attaches
 `py-spy record --native --format raw` to the server for the measured window
 and sorts every sampled stack into one bucket by its innermost recognisable
 frame (see BUCKETS: a syscall leaf is kernel time, a libsrtp or OpenSSL
-frame is SRTP, an aiortc receiver frame is its per-packet bookkeeping, …).
+frame is SRTP, a Python frame of the packet path its part, …).
 Samples in epoll_wait count as idle. The busy shares are then scaled to the
 server's CPU µs per forwarded RTP packet, measured in the same window.
 
@@ -32,29 +32,27 @@ sys.path.insert(0, str(ROOT))
 PY_SPY = Path(sys.executable).parent / "py-spy"
 
 # (bucket, substrings of a frame): the innermost frame matching any bucket decides, in this order.
+# The packet path's parts: the wire (socket callbacks, batched sends: aiortc_adapter/), the
+# inbound side (demux, sequence tracking, VP8 descriptor), the outbound side (rewrite, header,
+# history), bandwidth (pacer, estimator, allocator), and what aiortc/aioice still run.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("kernel: UDP send (sendto)", ("sendto (libc", "send (libc", "sendmsg (libc")),
+    ("kernel: UDP send (sendto, sendmsg)", ("sendto (libc", "sendmsg (libc", "sendmmsg (libc")),
     ("kernel: UDP receive (recvfrom)", ("recvfrom (libc", "recvmsg (libc")),
     ("idle: epoll_wait", ("epoll_wait", "select_epoll_poll", "EpollSelector.select")),
     (
-        "SRTP (libsrtp, OpenSSL, pylibsrtp binding)",
+        "SRTP: libsrtp, OpenSSL and their bindings",
         ("pylibsrtp", "srtp", "_cffi", "libcrypto", "evp_", "EVP_", "aes", "sha1", "hmac"),
     ),
-    ("RTP/RTCP parse and build (aiortc.rtp)", ("aiortc/rtp.py",)),
-    ("frame reassembly (jitter buffer, VP8 depayload)", ("jitterbuffer", "JitterBuffer", "vpx.py")),
+    ("REMB estimate for publishers without TWCC (aiortc.rate)", ("aiortc/rate.py",)),
+    ("wire: socket callbacks, batching (aiortc_adapter)", ("sfu/aiortc_adapter/",)),
     (
-        "aiortc receiver bookkeeping (stats, NACK, REMB)",
-        ("aiortc/rtcrtpreceiver.py", "aiortc/rate.py", "aiortc/utils.py"),
+        "inbound: demux, sequence tracking, VP8 descriptor",
+        ("sfu/uplink.py", "sfu/inbound.py", "sfu/remb.py", "rtp/vp8.py", "bandwidth/twcc.py"),
     ),
-    (
-        "sender: packetize, header, history, SR",
-        ("aiortc_adapter/sending.py", "sfu/packetize.py", "aiortc/rtcrtpsender.py"),
-    ),
-    (
-        "ICE / DTLS transport glue (aioice, aiortc)",
-        ("aioice/", "rtcdtlstransport.py", "rtcicetransport"),
-    ),
-    ("Roomtone forwarding glue", ("roomtone/",)),
+    ("outbound: rewrite, header, history", ("sfu/outbound.py", "sfu/history.py", "rtp/header.py")),
+    ("bandwidth: pacer, estimator, allocator", ("sfu/downlink.py", "sfu/bandwidth/")),
+    ("RTCP, timers, signalling (Roomtone)", ("roomtone/",)),
+    ("ICE / DTLS (aioice, aiortc)", ("aioice/", "aiortc/")),
     ("asyncio event loop", ("asyncio/", "_asynciomodule", "selectors.py")),
 ]
 OTHER = "other (interpreter, GC)"
