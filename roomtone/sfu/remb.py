@@ -11,6 +11,11 @@ packets of one SSRC sent within BURST of the run's first as one packet:
 the last one's send time and arrival, the run's bytes. A run is passed on
 when the next packet does not belong to it, so the estimate is one packet
 behind; it is sent at most every second or so, or on overuse, anyway.
+
+While it sees overuse, aiortc's estimator yields a new value for every
+group; each would be one REMB to the publisher. As libwebrtc's throttle
+does, a value goes out only when it is 3 % below the last one sent or
+THROTTLE seconds after it.
 """
 
 from __future__ import annotations
@@ -18,18 +23,22 @@ from __future__ import annotations
 from aiortc.rate import RemoteBitrateEstimator
 
 BURST = 262  # abs-send-time ticks (6.18 fixed point seconds): 1 ms
+THROTTLE = 200  # ms between two REMBs, unless the estimate drops
+DROP = 0.97  # an estimate below this times the last one sent goes out at once
 _WRAP = 0xFFFFFF
 
 
 class BurstEstimator:
     """See the module docstring. `add` returns what aiortc's does: (bitrate, SSRCs) or None."""
 
-    __slots__ = ("_arrival", "_estimator", "_first", "_last", "_size", "_ssrc")
+    __slots__ = ("_arrival", "_estimator", "_first", "_last", "_sent", "_sent_at", "_size", "_ssrc")
 
     def __init__(self) -> None:
         self._estimator = RemoteBitrateEstimator()
         self._ssrc: int | None = None  # of the run being gathered
         self._first = self._last = self._arrival = self._size = 0
+        self._sent = 0  # the last estimate returned (bits/s), and when (arrival ms)
+        self._sent_at: int | None = None
 
     def add(
         self, arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int
@@ -49,4 +58,13 @@ class BurstEstimator:
         self._ssrc = ssrc
         self._first = self._last = abs_send_time
         self._arrival, self._size = arrival_time_ms, payload_size
+        if result is None:
+            return None
+        if (
+            self._sent_at is not None
+            and arrival_time_ms - self._sent_at < THROTTLE
+            and result[0] >= DROP * self._sent
+        ):
+            return None
+        self._sent, self._sent_at = result[0], arrival_time_ms
         return result
