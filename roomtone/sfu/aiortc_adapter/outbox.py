@@ -59,13 +59,15 @@ class Flusher:
     `mark` schedules one `flush` with `call_soon`, which runs after every
     callback already due in this turn; a socket callback that knows it is
     the last to add packets for a while (the wire's datagram callback, after
-    draining its socket) calls `flush` itself.
+    draining its socket) sets `holding` meanwhile, so nothing is scheduled,
+    and calls `flush` itself.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._dirty: list[Sendable] = []
         self._handle: asyncio.Handle | None = None
+        self.holding = False
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> Flusher:
@@ -78,7 +80,7 @@ class Flusher:
     def mark(self, wire: Sendable) -> None:
         """`wire` has its first packet of this turn."""
         self._dirty.append(wire)
-        if self._handle is None:
+        if self._handle is None and not self.holding:
             self._handle = self._loop.call_soon(self.flush)
 
     def flush(self) -> None:

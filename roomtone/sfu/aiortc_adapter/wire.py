@@ -292,16 +292,21 @@ def _shortcut(
             original(data, addr)
 
     def datagram_received(data: bytes, addr: tuple[Any, ...]) -> None:
-        one(data, addr)
-        if sock is not None:
-            for _ in range(DRAIN_MAX):
-                if transport.is_closing():
-                    break
-                try:
-                    data, addr = sock.recvfrom(RECEIVE_SIZE)
-                except OSError:
-                    break  # BlockingIOError: nothing more
-                one(data, addr)
-        flusher.flush()
+        held, flusher.holding = flusher.holding, True
+        try:
+            one(data, addr)
+            if sock is not None:
+                for _ in range(DRAIN_MAX):
+                    if transport.is_closing():
+                        break
+                    try:
+                        data, addr = sock.recvfrom(RECEIVE_SIZE)
+                    except OSError:
+                        break  # BlockingIOError: nothing more
+                    one(data, addr)
+        finally:
+            flusher.holding = held
+            if not held:
+                flusher.flush()
 
     protocol.datagram_received = datagram_received  # type: ignore[method-assign]
