@@ -249,18 +249,28 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def plot(results: list[Result], path: Path) -> Path:
+def plot(results: list[Result], path: Path, before: list[Result] | None = None) -> Path:
+    """The figures by room size; `before`: an earlier run whose Roomtone rows are drawn too."""
     from bench.plot import panels
 
     rows = summary(results)
     sizes = [row["participants"] for row in rows]
+    earlier = {row["participants"]: row for row in summary(before or [])}
 
     def series(field: str) -> dict[str, list[float | None]]:
-        return {
+        out = {
             label: [row.get(server, {}).get(field) for row in rows]
             for server, label in NAMES.items()
         }
+        if earlier:
+            out["Roomtone SFU, before"] = [
+                earlier.get(n, {}).get("roomtone", {}).get(field) for n in sizes
+            ]
+        return out
 
+    ratio = {"ratio": [row.get("ratio") for row in rows]}
+    if earlier:
+        ratio["ratio, before"] = [earlier.get(n, {}).get("ratio") for n in sizes]
     return panels(
         path,
         sizes,
@@ -268,7 +278,7 @@ def plot(results: list[Result], path: Path) -> Path:
         [
             ("server CPU, % of one core", series("cpu")),
             ("server CPU µs per forwarded RTP packet", series("us_per_packet")),
-            ("Roomtone CPU / Janus CPU", {"ratio": [row.get("ratio") for row in rows]}),
+            ("Roomtone CPU / Janus CPU", ratio),
         ],
         "Roomtone SFU vs Janus VideoRoom, 640x480 VP8 at 1 Mbit/s + Opus",
     )

@@ -17,7 +17,7 @@ Janus gets an address on an ifb device, bench/janusserver.py). Janus:
 `make bench-janus` installs it (Debian's `janus`).
 
     .venv/bin/python bench/janus_vs_sfu.py [--sizes 3,5,8] [--seconds 20] [--rounds 1]
-        [--servers roomtone,janus] [--profile DIR]
+        [--servers roomtone,janus] [--profile DIR] [--before EARLIER.json]
 
 Results: bench/out/janus_vs_sfu.json and .md, the tables on stdout, the plot
 docs/img/janus-vs-sfu.png. `--profile DIR`: also record py-spy profiles of
@@ -264,6 +264,12 @@ def parse_args() -> argparse.Namespace:
         metavar="JSON",
         help="measure nothing: tables and plot from earlier runs' janus_vs_sfu.json (merged)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="JSON",
+        help="an earlier janus_vs_sfu.json whose Roomtone figures the plot shows too",
+    )
     return parser.parse_args()
 
 
@@ -313,8 +319,11 @@ def write_report(results: list[Result], args: argparse.Namespace) -> None:
     text = comparison.table(results)
     (args.out / "janus_vs_sfu.md").write_text(text + "\n")
     print(text)
+    before = None
+    if args.before:
+        before = [Result(**r) for r in json.loads(args.before.read_text())["results"]]
     with contextlib.suppress(ImportError):
-        print(f"\nplot: {comparison.plot(results, args.plot)}", file=sys.stderr)
+        print(f"\nplot: {comparison.plot(results, args.plot, before)}", file=sys.stderr)
 
 
 def main() -> None:
