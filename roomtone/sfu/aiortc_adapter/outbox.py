@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 import pylibsrtp
 
+from roomtone.sfu.aiortc_adapter.names import FLUSHER
 from roomtone.sfu.aiortc_adapter.srtp import BATCH_BYTES, FastSrtp, Srtp
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,10 @@ class Flusher:
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> Flusher:
-        flusher = getattr(loop, "_roomtone_sfu_flusher", None)
+        flusher = getattr(loop, FLUSHER, None)
         if flusher is None:
             flusher = cls(loop)
-            loop._roomtone_sfu_flusher = flusher  # type: ignore[attr-defined]
+            setattr(loop, FLUSHER, flusher)
         return flusher  # type: ignore[no-any-return]
 
     def mark(self, wire: Sendable) -> None:
