@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 RECEIVE_SIZE = 65536  # bytes read per datagram: any UDP payload fits (asyncio's default: 256 KiB)
 DRAIN_MAX = 64  # datagrams one socket callback reads at most (the loop's other work waits)
+FLUSH_EVERY = 8  # ...and what they produced is sent at least every this many (a frame's worth)
 
 PacketHandler = Callable[[bytes, float], None]  # (unprotected packet, time.monotonic())
 
@@ -296,13 +297,15 @@ def _shortcut(
         try:
             one(data, addr)
             if sock is not None:
-                for _ in range(DRAIN_MAX):
+                for count in range(1, DRAIN_MAX):
                     if transport.is_closing():
                         break
                     try:
                         data, addr = sock.recvfrom(RECEIVE_SIZE)
                     except OSError:
                         break  # BlockingIOError: nothing more
+                    if not count % FLUSH_EVERY:
+                        flusher.flush()  # a backlog: what is ready goes now, not after all of it
                     one(data, addr)
         finally:
             flusher.holding = held
