@@ -45,6 +45,7 @@ from roomtone.sfu.aiortc_adapter.srtp import BATCH_BYTES, FastSrtp, Srtp
 log = logging.getLogger(__name__)
 
 UDP_SEGMENT = getattr(socket, "UDP_SEGMENT", 103)  # linux/udp.h; Python has it from 3.12
+SOL_UDP = getattr(socket, "SOL_UDP", socket.IPPROTO_UDP)
 MAX_SEGMENTS = 64  # UDP_MAX_SEGMENTS of older kernels (newer allow 128)
 _SEGMENT = [struct.pack("=H", size) for size in range(65536)]
 _NO_GSO = (errno.EIO, errno.EINVAL, errno.ENOPROTOOPT, errno.EOPNOTSUPP, errno.EMSGSIZE)
@@ -153,7 +154,7 @@ def _send_run(out: Socket, view: memoryview, start: int, end: int, size: int, co
             sock.sendto(view[start:end], out.addr)
         else:
             sock.sendmsg(
-                (view[start:end],), ((socket.SOL_UDP, UDP_SEGMENT, _SEGMENT[size]),), 0, out.addr
+                (view[start:end],), ((SOL_UDP, UDP_SEGMENT, _SEGMENT[size]),), 0, out.addr
             )
         return
     except (BlockingIOError, InterruptedError):
