@@ -153,9 +153,7 @@ def _send_run(out: Socket, view: memoryview, start: int, end: int, size: int, co
         if count == 1:
             sock.sendto(view[start:end], out.addr)
         else:
-            sock.sendmsg(
-                (view[start:end],), ((SOL_UDP, UDP_SEGMENT, _SEGMENT[size]),), 0, out.addr
-            )
+            sock.sendmsg((view[start:end],), ((SOL_UDP, UDP_SEGMENT, _SEGMENT[size]),), 0, out.addr)
         return
     except (BlockingIOError, InterruptedError):
         pass  # the socket buffer is full: asyncio's transport queues what follows
