@@ -9,7 +9,7 @@ WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f -print 
 CHROMIUM ?= chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup web browser browser-packages lint test-web test-py bench bench-ws-node clean
+.PHONY: run test setup web browser browser-packages lint test-web test-py bench bench-ws-node bench-janus clean
 
 run: setup web
 	ALLOW_INSECURE_HTTP=true $(BIN)/roomtone serve
@@ -89,6 +89,21 @@ bench: setup
 # checked out in ~/.cache/roomtone-node: see bench/ws_vs_node.py), same load, paired rounds.
 bench-ws-node: setup
 	$(BIN)/python bench/ws_vs_node.py $(BENCH_ARGS)
+
+# Roomtone's SFU against Janus VideoRoom (Debian's janus), same participants, one run;
+# not part of `make test`. BENCH_JANUS_ARGS e.g. "--sizes 3,5,8 --seconds 20 --rounds 2".
+BENCH_JANUS_ARGS ?=
+bench-janus: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]' py-spy
+	@command -v janus >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's janus for the benchmark"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq -o DPkg::Lock::Timeout=300 janus >/dev/null; \
+		else \
+			echo "bench-janus needs Janus: sudo apt-get install janus" >&2; exit 1; \
+		fi; }
+	$(BIN)/python bench/janus_vs_sfu.py $(BENCH_JANUS_ARGS)
 
 clean:
 	rm -rf $(VENV) web/node_modules tests/e2e/firefox/node_modules roomtone/static

@@ -19,12 +19,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from aiortc.rate import RemoteBitrateEstimator
-
 from roomtone import protocol
 from roomtone.sfu.bandwidth.twcc import FeedbackBuilder
 from roomtone.sfu.inbound import InboundStream
 from roomtone.sfu.layers import Layers
+from roomtone.sfu.remb import BurstEstimator
 from roomtone.sfu.rtp import header, rtcp
 from roomtone.sfu.rtp.extensions import ExtensionIds
 from roomtone.sfu.sdpmedia import RtpSection
@@ -60,7 +59,7 @@ class Uplink:
         self._announced: dict[str, tuple[int, int, bool]] = {}  # SDP SSRC → (feed, layer, rtx)
         self._unbound: set[int] = set()
         self.feedback: FeedbackBuilder | None = None
-        self._remb: RemoteBitrateEstimator | None = None
+        self._remb: BurstEstimator | None = None
         self._layers_sent: dict[Layers, list[str]] = {}
 
     # --- negotiation -----------------------------------------------------------------------
@@ -90,7 +89,7 @@ class Uplink:
         if self.ids.transport_cc and self.feedback is None:
             self.feedback = FeedbackBuilder()
         if self.feedback is None and self.ids.abs_send_time and self._remb is None:
-            self._remb = RemoteBitrateEstimator()
+            self._remb = BurstEstimator()
 
     # --- per packet ------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ it; test_the_adapter_table_is_complete keeps that table honest.
 from __future__ import annotations
 
 import asyncio
+import errno
 import inspect
 import queue
 import re
@@ -471,12 +472,12 @@ async def test_wire_sends_on_the_nominated_pair() -> None:
     protocol, udp = _stun_protocol()
     dtls, wire, _, _ = _wired(protocol)
     rtp = _rtp([b"x" * 100], 7, 90_000)[0].serialize()
-    assert wire.send_rtp(rtp) == len(rtp) + 1
-    wire.send_rtcp(bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=2)))
-    assert udp.sent == [
-        (b"P" + rtp, REMOTE),
-        (b"C" + bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=2)), REMOTE),
-    ]
+    assert wire.send_rtp(rtp) == len(rtp)
+    report = bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=2))
+    wire.send_rtcp(report)
+    assert udp.sent == [(b"C" + report, REMOTE)]  # RTCP at once, RTP at the end of the turn
+    await asyncio.sleep(0)
+    assert udp.sent[1:] == [(b"P" + rtp, REMOTE)]
     dtls._state = DtlsState.CLOSED
     assert wire.send_rtp(rtp) == 0 and len(udp.sent) == 2  # closed: nothing goes out
     wire.close()
@@ -494,6 +495,138 @@ async def test_wire_uses_aiortcs_path_over_a_relay() -> None:
         await asyncio.sleep(0)
     assert relay.sent == [b"P" + p for p in packets]  # in order, through _send_rtp
     wire.close()
+
+
+async def test_wire_takes_media_from_the_socket_before_stun_parsing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    protocol, _ = _stun_protocol()
+    dtls = _connected_dtls(protocol)
+    connection = dtls.transport._connection
+    transport, own = await loop.create_datagram_endpoint(
+        lambda: StunProtocol(connection), local_addr=("127.0.0.1", 0)
+    )
+    own.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 1, "host")
+    connection._protocols.append(own)
+    parsed: list[bytes] = []
+    parse = aioice.stun.parse_message
+
+    def counting(data: bytes) -> object:
+        parsed.append(data)
+        return parse(data)
+
+    monkeypatch.setattr(aioice.ice.stun, "parse_message", counting)
+    dtls._rx_srtp = ClearSrtp()
+    setattr(dtls, names.DTLS_HANDSHAKE_DONE, True)
+    rtp: list[bytes] = []
+    wire = adapter.Wire(dtls, lambda data, now: rtp.append(data), lambda data, now: None)
+    assert transport.max_size == adapter.wire.RECEIVE_SIZE  # type: ignore[attr-defined]
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        packet = _rtp([b"x" * 2000], 1, 0)[0].serialize()
+        sender.sendto(packet, transport.get_extra_info("sockname"))
+        sender.sendto(b"\x16dtls", transport.get_extra_info("sockname"))
+        for _ in range(100):
+            if connection._queue.qsize():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        sender.close()
+        transport.close()
+    assert rtp == [packet] and parsed == [b"\x16dtls"]  # media skipped the STUN parse
+    assert connection._queue.get_nowait() == (b"\x16dtls", 1)
+    # What the shortcut and RECEIVE_SIZE stand in for:
+    assert "message = stun.parse_message(data)" in inspect.getsource(StunProtocol)
+    read_ready = inspect.getsource(type(transport)._read_ready)  # type: ignore[attr-defined]
+    assert "recvfrom(self.max_size)" in read_ready
+    wire.close()
+
+
+class RecordingSocket:
+    """A real UDP socket that notes its sends, and can refuse GSO like a device without it."""
+
+    def __init__(self, sock: socket.socket, refuse_gso: bool = False) -> None:
+        self.sock = sock
+        self.refuse_gso = refuse_gso
+        self.calls: list[tuple[str, int]] = []  # (call, bytes)
+
+    def sendto(self, data: memoryview, addr: tuple[str, int]) -> int:
+        self.calls.append(("sendto", len(data)))
+        return self.sock.sendto(data, addr)
+
+    def sendmsg(
+        self, buffers: list[memoryview], ancdata: list[object], flags: int, addr: object
+    ) -> int:
+        self.calls.append(("sendmsg", sum(len(b) for b in buffers)))
+        if self.refuse_gso:
+            raise OSError(errno.EIO, "no GSO here")
+        return self.sock.sendmsg(buffers, ancdata, flags, addr)
+
+
+@pytest.mark.parametrize("refuse_gso", [False, True])
+async def test_outbox_sends_runs_of_equal_packets_in_one_call(refuse_gso: bool) -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(2)
+    key = bytes(range(30))
+    sizes = [1200, 1200, 1200, 700, 100, 1200, 1200]
+    packets = [p.serialize() for p in _rtp([bytes([i]) * n for i, n in enumerate(sizes)], 1, 0)]
+    try:
+        out = adapter.outbox.Socket(transport, receiver.getsockname())
+        assert out.sock is transport._sock  # type: ignore[attr-defined]
+        recorder = RecordingSocket(transport._sock, refuse_gso)  # type: ignore[attr-defined]
+        out.sock = recorder  # type: ignore[assignment]
+        out.send(adapter.fast_srtp(_srtp_session(key, False)), packets)
+        unprotect = adapter.fast_srtp(_srtp_session(key, True)).unprotect
+        assert [unprotect(receiver.recv(2048)) for _ in packets] == packets  # each, in order
+    finally:
+        receiver.close()
+        transport.close()
+    if refuse_gso:  # the kernel said no: one datagram a packet from then on
+        assert not out.gso and [c for c, _ in recorder.calls[1:]] == ["sendto"] * len(sizes)
+    else:  # 1200 x3 + the shorter 700 end a run; 100 alone; then 1200 x2
+        assert [c for c, _ in recorder.calls] == ["sendmsg", "sendto", "sendmsg"]
+        assert "_sock" in inspect.getsource(type(transport).__init__)
+
+
+def _srtp_session(key: bytes, inbound: bool) -> pylibsrtp.Session:
+    policy = pylibsrtp.Policy(
+        key=key,
+        ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND
+        if inbound
+        else pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    return pylibsrtp.Session(policy)
+
+
+def test_fast_srtp_does_what_pylibsrtp_does() -> None:
+    key = bytes(range(30))
+    reference, fast = _srtp_session(key, False), adapter.fast_srtp(_srtp_session(key, False))
+    receiver = adapter.fast_srtp(_srtp_session(key, True))
+    assert isinstance(fast, adapter.FastSrtp) and isinstance(receiver, adapter.FastSrtp)
+    packets = [p.serialize() for p in _rtp([b"v" * 1300, b"w" * 40], 100, 9000)]
+    for packet in packets:
+        protected = fast.protect(packet)
+        assert bytes(protected) == reference.protect(packet)
+        assert receiver.unprotect(bytes(protected)) == packet
+    report = bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=2))
+    protected = bytes(fast.protect_rtcp(report))
+    assert protected == reference.protect_rtcp(report)
+    assert receiver.unprotect_rtcp(protected) == report
+    with pytest.raises(pylibsrtp.Error):
+        receiver.unprotect(reference.protect(packets[0]))  # a replay
+    with pytest.raises(pylibsrtp.Error):
+        receiver.unprotect(bytes(fast.protect(_rtp([b"t"], 102, 0)[0].serialize()))[:-1] + b"!")
+    with pytest.raises(pylibsrtp.Error):
+        fast.protect(packets[0][:12] + bytes(adapter.srtp.BUFFER))
+    plain = PlainSrtp()
+    assert adapter.fast_srtp(plain) is plain  # a stand-in is used as it is
 
 
 def test_recv_next_is_what_the_wire_replicates() -> None:

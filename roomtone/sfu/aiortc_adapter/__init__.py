@@ -9,7 +9,8 @@ pyproject.toml and checked by test_tested_versions.
 
 The server uses aiortc for negotiation, ICE, DTLS and the SRTP keys only:
 `wire.py` routes a connection's SRTP to the packet path (roomtone/sfu/
-endpoint.py) and keeps aiortc's RTP receivers and senders idle.
+endpoint.py) and keeps aiortc's RTP receivers and senders idle; `srtp.py`
+calls libsrtp on aiortc's sessions without pylibsrtp's per-call costs.
 `receiving.py` and `sending.py` serve the aiortc clients.
 
 The table lists every reached-into name (private attributes and methods, and
@@ -18,7 +19,8 @@ tests/unit/test_sfu_adapter.py that fails when an upgrade moves it; that test
 file also checks this table against itself and names.py. After an upgrade,
 fix the module named in the group heading. A new module that reaches in adds
 its own group; one name per row. Connection, CandidatePair and StunProtocol
-are aioice's, `loop` is the asyncio event loop, everything else is aiortc's.
+are aioice's, `loop` is the asyncio event loop and DatagramTransport its UDP
+transport, Session and `_binding` are pylibsrtp's, everything else is aiortc's.
 
 ========================================= ==========================================================
 reached into                              guarded by
@@ -37,7 +39,19 @@ RTCIceTransport._connection               test_recv_next_is_what_the_wire_replic
 Connection._queue                         test_recv_next_is_what_the_wire_replicates
 Connection.data_received                  test_wire_unprotects_in_the_datagram_callback
 Connection._nominated                     test_send_rtp_is_what_the_wire_replicates
+Connection._protocols                     test_wire_takes_media_from_the_socket_before_stun_parsing
+StunProtocol.datagram_received            test_wire_takes_media_from_the_socket_before_stun_parsing
 StunProtocol.transport                    test_send_rtp_is_what_the_wire_replicates
+DatagramTransport.max_size                test_wire_takes_media_from_the_socket_before_stun_parsing
+DatagramTransport._sock                   test_wire_takes_media_from_the_socket_before_stun_parsing
+outbox.py: Flusher, Socket
+DatagramTransport._sock                   test_outbox_sends_runs_of_equal_packets_in_one_call
+srtp.py: FastSrtp, fast_srtp
+Session._srtp                             test_fast_srtp_does_what_pylibsrtp_does
+_binding.lib.srtp_protect                 test_fast_srtp_does_what_pylibsrtp_does
+_binding.lib.srtp_unprotect               test_fast_srtp_does_what_pylibsrtp_does
+_binding.lib.srtp_protect_rtcp            test_fast_srtp_does_what_pylibsrtp_does
+_binding.lib.srtp_unprotect_rtcp          test_fast_srtp_does_what_pylibsrtp_does
 receiving.py: tap_receiver
 RTCRtpReceiver.__decoder_queue            test_tap_delivers_reassembled_vp8_frames_without_decoding
 RTCRtpReceiver.__decoder_thread           test_tap_refuses_a_receiver_that_already_started
@@ -74,6 +88,7 @@ from roomtone.sfu.aiortc_adapter.negotiation import create_offer, parse_candidat
 from roomtone.sfu.aiortc_adapter.receiving import FrameSink, tap_receiver
 from roomtone.sfu.aiortc_adapter.sending import Packer, install_packer, on_keyframe_request
 from roomtone.sfu.aiortc_adapter.sockets import PortScope, PortSource, ports_from
+from roomtone.sfu.aiortc_adapter.srtp import FastSrtp, fast_srtp
 from roomtone.sfu.aiortc_adapter.wire import Wire, idle_transceiver
 
 __all__ = [
@@ -81,6 +96,7 @@ __all__ = [
     "TESTED_AIOICE",
     "TESTED_AIORTC",
     "CodecForbidden",
+    "FastSrtp",
     "FrameSink",
     "Packer",
     "PortScope",
@@ -89,6 +105,7 @@ __all__ = [
     "create_offer",
     "dtls_role",
     "dtls_transports",
+    "fast_srtp",
     "forbid_codecs",
     "idle_transceiver",
     "ignored_role_changes",

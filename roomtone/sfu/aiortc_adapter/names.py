@@ -21,3 +21,4 @@ DTLS_CONNECTED = State.CONNECTED
 # Attributes this adapter sets on aioice objects and on the event loop, to hook them once.
 WIRE_HOOKED = "_roomtone_sfu_wire"
 PORT_HOOKED = "_roomtone_sfu_port_hook"
+FLUSHER = "_roomtone_sfu_flusher"  # on the loop: outbox.Flusher
