@@ -58,6 +58,7 @@ function makeHost() {
     bufferedAmount: () => buffered,
     log: () => undefined,
     playbackBlocked: () => undefined,
+    videosPaused: () => undefined,
     rejoin: () => undefined,
   };
   return { host, sent, setBuffered: (n: number) => (buffered = n) };
