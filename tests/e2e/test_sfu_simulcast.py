@@ -20,6 +20,7 @@ from tests.serverproc import ServerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+
 def capture(width: int, height: int) -> str:
     return (
         "window.__roomtoneVideoConstraints = "

@@ -30,6 +30,7 @@ from roomtone.room import Room
 from roomtone.sfu import SfuTransport
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu.endpoint import Endpoint
+from roomtone.sfu.uplink import LAYER_OFF_AFTER
 from tests.sfupeer import SfuPeer, audio_clip, video_clip
 from tests.simulcastpeer import SimulcastPeer
 
@@ -341,8 +342,10 @@ async def test_the_publisher_hears_which_layers_are_received() -> None:
                     {"type": "layers", "mid": mid, "active": active}
                 ]
 
-            # The top layer, and the lowest (where a paused line would resume): not h.
-            await publisher.wait_for(lambda: told(["q", "f"]))
+            # The top layer, and the lowest (where a paused line would resume): not h, once
+            # nobody has wanted it for LAYER_OFF_AFTER (a subscriber's first allocation is
+            # cautious: a layer is not switched off for that).
+            await publisher.wait_for(lambda: told(["q", "f"]), timeout=LAYER_OFF_AFTER + 10)
             h = next(layer for layer in publisher.layers if layer.rid == "h")
             await asyncio.sleep(0.5)
             stopped = h.frames_sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from roomtone.sfu.bandwidth.allocator import (
+    FAILED_WITHIN,
     RESUME_HOLD,
     UP_HOLD,
     Allocator,
@@ -125,3 +126,36 @@ def test_remembered_bitrates_of_layers_that_went_off() -> None:
     allocation = allocator.allocate(900_000, [Line("m", "p", (Q, None, None))], 1.0)
     # h (500 k) is remembered and fits; f (1.3 M) does not
     assert allocation.lines["m"].desired == 1
+
+
+def test_a_new_line_that_fits_nothing_starts_as_soon_as_its_lowest_layer_fits() -> None:
+    allocator = Allocator()
+    assert allocator.allocate(100_000, lines("a"), 0.0).layers == {"a": None}
+    # the first probe measured the link: no resume hold for a line that never played
+    assert allocator.allocate(2_000_000, lines("a"), 0.3).layers == {"a": 2}
+    # once it played, a pause resumes only after the hold
+    allocator.allocate(100_000, lines("a"), 1.0)
+    assert allocator.allocate(2_000_000, lines("a"), 1.1).layers == {"a": None}
+    assert allocator.allocate(2_000_000, lines("a"), 1.1 + RESUME_HOLD).layers == {"a": 2}
+
+
+def test_an_up_step_taken_back_soon_doubles_the_hold_until_the_budget_is_clearly_better() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a"), 0.0)
+    allocator.allocate(700_000, lines("a"), 1.0)
+    assert allocator.allocate(700_000, lines("a"), 1.0 + UP_HOLD).layers == {"a": 1}
+    t = 5.0
+    assert allocator.allocate(450_000, lines("a"), t).layers == {"a": 0}  # failed within 10 s
+    allocator.allocate(700_000, lines("a"), t + 0.1)
+    assert allocator.allocate(700_000, lines("a"), t + 0.1 + UP_HOLD).layers == {"a": 0}
+    assert allocator.allocate(700_000, lines("a"), t + 0.1 + 2 * UP_HOLD).layers == {"a": 1}
+    # it stuck this time (FAILED_WITHIN): the next try waits the base hold again
+    t += 0.1 + 2 * UP_HOLD + FAILED_WITHIN
+    allocator.allocate(700_000, lines("a"), t)
+    assert allocator.allocate(400_000, lines("a"), t + 1).layers == {"a": 0}
+    allocator.allocate(700_000, lines("a"), t + 2)
+    assert allocator.allocate(700_000, lines("a"), t + 2 + UP_HOLD).layers == {"a": 1}
+    # failed again, then the link gets much better: no waiting for old failures
+    allocator.allocate(450_000, lines("a"), t + 6)
+    allocator.allocate(5_000_000, lines("a"), t + 7)
+    assert allocator.allocate(5_000_000, lines("a"), t + 7 + UP_HOLD).layers == {"a": 2}

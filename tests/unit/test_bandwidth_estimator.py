@@ -153,7 +153,7 @@ def test_probes_jump_the_estimate_and_saturated_ones_find_the_capacity() -> None
     clusters = estimator.probe(t, wanted=3_000_000, audio=100_000)
     assert [c.bitrate for c in clusters] == [3 * start, 6 * start]
     for cluster in clusters:  # what the pacer does: even packets at the cluster's rate
-        size = cluster.min_bytes // cluster.min_packets
+        size = -(-cluster.min_bytes // cluster.min_packets)  # the pacer sends min_bytes at least
         for _ in range(cluster.min_packets):
             path.send(size, t, cluster=cluster.id)
             t += size * 8 / cluster.bitrate
@@ -164,7 +164,7 @@ def test_probes_jump_the_estimate_and_saturated_ones_find_the_capacity() -> None
     clusters = estimator.probe(t, wanted=3_000_000, audio=100_000)
     assert len(clusters) == 1 and clusters[0].bitrate > 3_000_000
     cluster = clusters[0]
-    size = cluster.min_bytes // cluster.min_packets
+    size = -(-cluster.min_bytes // cluster.min_packets)
     for _ in range(cluster.min_packets):
         path.send(size, t, cluster=cluster.id)
         t += size * 8 / cluster.bitrate

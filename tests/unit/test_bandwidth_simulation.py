@@ -40,6 +40,20 @@ def test_500k_with_2_percent_loss_settles_below_the_link_with_both_videos(seed: 
     assert trace.audio_delay(20, 60) <= 0.1  # 20 ms of propagation + little queue
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_token_bucket_burst_does_not_fool_the_probes(seed: int) -> None:
+    # tests/netshape.py's TBF at 500 kbit/s: a 3 KB bucket, a 200 ms queue. Short probes
+    # passed whole through the bucket and "measured" 700-900 kbit/s; the allocation took
+    # it, and a layer went up and came down every few seconds.
+    trace = run([(0, 500_000)], 60, loss=0.02, burst=3028, queue_bytes=12_500, seed=seed)
+    low, _, high = trace.target_stats(20, 60)
+    assert 380_000 <= low and high <= 520_000, (low, high)
+    for line in LINES:
+        assert trace.paused_share(line, 20, 60) <= 0.05
+    assert changes(trace, 20, 60) <= 2
+    assert trace.audio_delay(20, 60) <= 0.15
+
+
 def test_150k_pauses_video_and_audio_keeps_flowing() -> None:
     trace = run([(0, 150_000)], 60)
     low, _, high = trace.target_stats(20, 60)

@@ -14,8 +14,19 @@ Hysteresis (layers must not flap; each switch costs a keyframe): a line
 goes down, or pauses, at once when its layer no longer fits. It goes up only
 after the budget has fit the higher layer with UP_MARGIN to spare for
 UP_HOLD seconds, and resumes from a pause after RESUME_HOLD with
-RESUME_MARGIN. A new line starts at what fits with margin. The packet
+RESUME_MARGIN. An up-step or resume that has to be taken back within
+FAILED_WITHIN seconds failed: the estimate swings about its own margin (a
+probe through a bursty bottleneck, the AIMD sawtooth), and trying again at
+the same budget would fail the same way, so the line's holds double
+(at most MAX_BACKOFF times) until an up-step sticks, or the budget grows
+to RECOVERED × the one the failed step was taken at (the link got better). The packet
 path makes the switch at the target layer's next keyframe and asks for one.
+
+A new line starts at once on what fits with margin; if nothing fits yet
+(the estimate starts low, before the first probe has measured the link),
+it starts as soon as its lowest layer fits, without the resume hold: it
+never played, so there is nothing to flap, and nobody should join a call
+and look at frozen tiles for seconds.
 
 `wanted_layers` sums up, over all subscribers' allocations, which layers
 of each publication anyone receives or is about to (so the server can
@@ -31,6 +42,9 @@ UP_MARGIN = 1.15
 UP_HOLD = 2.5
 RESUME_MARGIN = 1.15
 RESUME_HOLD = 2.0
+FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
+MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
+RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
 
 
@@ -75,6 +89,11 @@ class Allocation:
 class _State:
     layer: int | None
     since: float | None = None  # when the budget started to fit a higher layer (or resuming)
+    fresh: bool = True  # never had a layer yet
+    raised_at: float | None = None  # the last up-step or resume, until it stuck
+    backoff: int = 0  # failed up-steps in a row: holds × 2**backoff
+    raised_budget: float = 0.0  # the budget the last up-step was taken at
+    failed_budget: float = 0.0  # ...and that of the last one that failed
 
 
 class Allocator:
@@ -114,8 +133,9 @@ class Allocator:
             state = self._states.get(line.key)
             if state is None:
                 state = _State(fit_up[i])
+                state.fresh = state.layer is None
             else:
-                self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], now)
+                self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], budget, now)
             states[line.key] = state
             choices[line.key] = Choice(line.publication, state.layer, desired[i])
             if state.layer is not None:
@@ -131,8 +151,14 @@ class Allocator:
         fit_up: int | None,
         fit_resume: int | None,
         rates: list[float | None],
+        budget: float,
         now: float,
     ) -> None:
+        if state.raised_at is not None and now - state.raised_at >= FAILED_WITHIN:
+            state.raised_at = None  # the last up-step stuck
+            state.backoff = max(state.backoff - 1, 0)
+        if state.backoff and budget >= RECOVERED * state.failed_budget:
+            state.backoff = 0
         layer = state.layer
         if layer is not None and (layer >= len(rates) or rates[layer] is None):
             # Its layer stopped arriving (the publisher dropped it): the best one below,
@@ -148,19 +174,27 @@ class Allocator:
         if layer is None:
             if fit_resume is None:
                 state.since = None
+            elif state.fresh:
+                state.layer, state.since, state.fresh = fit_resume, None, False
             elif state.since is None:
                 state.since = now
-            elif now - state.since >= self.resume_hold:
-                state.layer, state.since = fit_resume, None
+            elif now - state.since >= self.resume_hold * 2**state.backoff:
+                state.layer, state.since, state.raised_at = fit_resume, None, now
+                state.raised_budget = budget
             return
         if fit is None or fit < layer:
             state.layer, state.since = fit, None  # down at once
+            if state.raised_at is not None:  # ...and the last up-step failed
+                state.raised_at = None
+                state.backoff = min(state.backoff + 1, MAX_BACKOFF)
+                state.failed_budget = state.raised_budget
             return
         if fit_up is not None and fit_up > layer:
             if state.since is None:
                 state.since = now
-            elif now - state.since >= self.up_hold:
-                state.layer, state.since = fit_up, None
+            elif now - state.since >= self.up_hold * 2**state.backoff:
+                state.layer, state.since, state.raised_at = fit_up, None, now
+                state.raised_budget = budget
         else:
             state.since = None
 

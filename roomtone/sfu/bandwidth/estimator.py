@@ -319,6 +319,8 @@ class BandwidthEstimator:
                 target=self.target,
                 delay_based=self._aimd.estimate,
                 rtt=self.rtt,
+                acked=self.acked_bitrate,
+                queued=self._queue.delay >= STANDING_QUEUE,
             )
             self._loss_reported = self._loss_lost = 0
             self._loss_since = now

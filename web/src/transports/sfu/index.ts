@@ -141,7 +141,8 @@ export class SfuTransport implements Transport {
       }
     }
     const outbound = pc ? await outboundLayers(pc) : {};
-    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound };
+    const layers = this.activeRids;
+    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound, layers };
   }
 
   close(): void {
