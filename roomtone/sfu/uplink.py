@@ -278,7 +278,9 @@ class Uplink:
             wanted = feed.wanted()
             if not wanted:
                 continue  # nobody subscribes: leave the encodings as they are
-            times = self._wanted_at.setdefault(feed, {})
+            # Every rid counts as wanted when the first subscriber came (the publisher
+            # sends them all until told otherwise).
+            times = self._wanted_at.setdefault(feed, dict.fromkeys(feed.rids, now))
             for rid in wanted:
                 times[rid] = now
             active = [

@@ -27,10 +27,9 @@ from aiohttp import web
 from roomtone.app import create_app
 from roomtone.config import ServerConfig, load_server_config
 from roomtone.room import Room
-from roomtone.sfu import SfuTransport
+from roomtone.sfu import SfuTransport, uplink
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu.endpoint import Endpoint
-from roomtone.sfu.uplink import LAYER_OFF_AFTER
 from tests.sfupeer import SfuPeer, audio_clip, video_clip
 from tests.simulcastpeer import SimulcastPeer
 
@@ -331,7 +330,11 @@ async def test_loss_on_the_publisher_leg_of_a_layer_is_repaired_with_rtx() -> No
             await close_all(publisher, viewer)
 
 
-async def test_the_publisher_hears_which_layers_are_received() -> None:
+async def test_the_publisher_hears_which_layers_are_received(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rid goes off only after nobody wanted it for LAYER_OFF_AFTER: shortened here.
+    monkeypatch.setattr(uplink, "LAYER_OFF_AFTER", 2.0)
     async with sfu_server() as (url, transport):
         publisher, (viewer,) = await started(url, "Viewer", honor_layers=True)
         try:
@@ -343,9 +346,8 @@ async def test_the_publisher_hears_which_layers_are_received() -> None:
                 ]
 
             # The top layer, and the lowest (where a paused line would resume): not h, once
-            # nobody has wanted it for LAYER_OFF_AFTER (a subscriber's first allocation is
-            # cautious: a layer is not switched off for that).
-            await publisher.wait_for(lambda: told(["q", "f"]), timeout=LAYER_OFF_AFTER + 10)
+            # nobody has wanted it for LAYER_OFF_AFTER.
+            await publisher.wait_for(lambda: told(["q", "f"]))
             h = next(layer for layer in publisher.layers if layer.rid == "h")
             await asyncio.sleep(0.5)
             stopped = h.frames_sent
