@@ -145,6 +145,19 @@ def test_a_subscriber_that_stops_sending_feedback_loses_its_estimate() -> None:
     assert estimator.target >= estimator.min_bitrate
 
 
+def test_a_stall_that_ends_with_clean_feedback_gives_the_estimate_back() -> None:
+    estimator = BandwidthEstimator(start_bitrate=1_000_000)
+    path = Path(estimator, rate=2_000_000)
+    t = path.stream(0.0, 3.0, 800_000)
+    before = estimator.target
+    for step in range(1, 21):  # 2 s of sending without feedback: a busy browser
+        path.send(1000, t + step * 0.1)
+        estimator.update(t + step * 0.1)
+    assert estimator.target <= before * 0.8**2
+    path.stream(t + 2.1, 0.5, 800_000)  # feedback again: everything arrived
+    assert estimator.target >= 0.9 * before
+
+
 def test_probes_jump_the_estimate_and_saturated_ones_find_the_capacity() -> None:
     estimator = BandwidthEstimator(start_bitrate=300_000)
     path = Path(estimator, rate=2_000_000)

@@ -26,6 +26,14 @@ Inputs, all with `now` in seconds:
   receiver report block, `on_rtt` when SR/RR give one;
 - `update(now)` every 100 ms or so: stalls (no feedback while sending).
 
+A stall cuts the target (the subscriber may be gone, or its link dead),
+but the cut is provisional: when TWCC feedback comes back and shows the
+packets sent meanwhile arrived (little loss, no standing queue), the bound
+the stall set goes away. A browser starved of CPU on a busy machine (or a
+tab that hiccups) stops sending feedback for a second or two while its
+link is fine, and recovering at 8 %/s from the floor paused its videos
+for half a minute.
+
 Modes: once any TWCC feedback arrived, the delay-based estimate is ours
 (delay.py, aimd.py, probe.py) and the loss-based bound (loss.py) counts
 TWCC losses; a REMB, if one comes too, only caps it. Without TWCC the
@@ -51,7 +59,7 @@ from collections import OrderedDict
 
 from roomtone.sfu.bandwidth.aimd import AimdRateControl
 from roomtone.sfu.bandwidth.delay import DelayDetector, StandingQueue, Usage
-from roomtone.sfu.bandwidth.loss import LossBasedControl
+from roomtone.sfu.bandwidth.loss import HIGH_LOSS, LossBasedControl
 from roomtone.sfu.bandwidth.probe import ProbeCluster, ProbeController, ProbeEvaluator
 from roomtone.sfu.bandwidth.throughput import RateMeter
 from roomtone.sfu.bandwidth.twcc import TICK, TICKS_PER_REFERENCE, Feedback, SequenceUnwrapper
@@ -113,6 +121,7 @@ class BandwidthEstimator:
         self._last_reference: int | None = None
         self._reference_offset = 0.0
         self._last_stall_cut: float | None = None
+        self._stalled = False  # the loss bound is a stall's, until feedback says otherwise
         self._probed: tuple[float, float] | None = None  # (when, rate) of the last probe result
 
     @property
@@ -158,6 +167,7 @@ class BandwidthEstimator:
 
     def on_feedback(self, feedback: Feedback, now: float) -> None:
         self._twcc_at = now
+        stalled, self._stalled = self._stalled, False
         offset = self._reference(feedback.reference_time)
         delay, acked, sent, evaluator = self._delay, self._acked, self._sent, self._evaluator
         reported = lost = 0
@@ -195,6 +205,9 @@ class BandwidthEstimator:
             self.acked_bitrate = acked.rate(last_arrival)
             self._queue.update(lowest, now)
         sent_rate = None if newest_send is None else sent.rate(newest_send)
+        if stalled and reported and lost < HIGH_LOSS * reported:
+            if self._queue.delay < STANDING_QUEUE:
+                self._loss.bound = None  # the link was fine: the subscriber only fell silent
         self._count_loss(reported, lost, now)
         self.usage = Usage.OVERUSE if delay.take_overuse() else delay.usage
         for result in evaluator.finished(highest, now):
@@ -263,6 +276,7 @@ class BandwidthEstimator:
         if self._last_stall_cut is not None and now - self._last_stall_cut < 0.5:
             return
         self._last_stall_cut = now
+        self._stalled = self._twcc_at is not None
         bound = self.target if self._loss.bound is None else min(self._loss.bound, self.target)
         self._loss.bound = max(self.min_bitrate, bound * STALL_CUT)
         self._update_target()
