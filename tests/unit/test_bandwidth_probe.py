@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomtone.sfu.bandwidth.probe import (
+    PERIODIC_GAIN,
     PERIODIC_INTERVAL,
     PERIODIC_MAX,
     PROBE_DURATION,
@@ -35,11 +36,13 @@ def test_a_failed_probe_waits_for_the_periodic_one_and_failures_space_them_out()
     controller.process(0.0, 300_000, wanted=3_000_000)
     assert controller.process(0.5, 350_000, wanted=3_000_000) == []
     assert controller.process(1.5, 350_000, wanted=3_000_000) == []  # timed out: failed
-    # the link is where we thought: the next probe comes after twice the interval
-    assert controller.process(2 * PERIODIC_INTERVAL - 0.1, 350_000, wanted=3_000_000) == []
-    (periodic,) = controller.process(2 * PERIODIC_INTERVAL + 0.1, 350_000, wanted=3_000_000)
-    assert periodic.bitrate == 700_000
-    t = 2 * PERIODIC_INTERVAL + 0.1
+    # the link is where we thought: the next probe comes after a longer interval
+    later = min(2 * PERIODIC_INTERVAL, PERIODIC_MAX)
+    assert later > PERIODIC_INTERVAL
+    assert controller.process(later - 0.1, 350_000, wanted=3_000_000) == []
+    (periodic,) = controller.process(later + 0.1, 350_000, wanted=3_000_000)
+    assert periodic.bitrate == PERIODIC_GAIN * 350_000
+    t = later + 0.1
     controller.process(t + 1.5, 350_000, wanted=3_000_000)  # failed again: at most PERIODIC_MAX
     assert controller.process(t + PERIODIC_MAX - 0.1, 350_000, wanted=3_000_000) == []
     assert len(controller.process(t + PERIODIC_MAX + 0.1, 350_000, wanted=3_000_000)) == 1

@@ -71,6 +71,17 @@ def test_when_the_limit_is_lifted_both_lines_reach_the_top_layer_within_15_s(see
     assert trace.first_time(30, all_top) - 30 <= 15
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lifted_from_a_lossy_token_bucket_the_top_layer_comes_back_soon(seed: int) -> None:
+    # The estimate must be able to go past what the top layers need *with* the allocator's
+    # margin: probing only up to what they need left one line a layer short for 20 s.
+    trace = run(
+        [(0, 150_000), (30, 20_000_000)], 50, seed=seed, loss=0.02, burst=3028, queue_bytes=3750
+    )
+    assert trace.paused_share("v0", 15, 30) == 1.0
+    assert trace.first_time(30, all_top) - 30 <= 10
+
+
 def test_an_unconstrained_link_reaches_the_top_layers_quickly() -> None:
     trace = run([(0, 20_000_000)], 20)
     assert trace.first_time(0, all_top) <= 8

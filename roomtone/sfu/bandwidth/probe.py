@@ -26,8 +26,12 @@ empty and the arrivals show the link.
 6× the start estimate, then 2× whatever a successful probe reached, up to
 what the allocation would use), then, while the allocation stays limited
 and the estimate has not dropped for a few seconds (the link is stable),
-one probe at 2× every few seconds; a probe that fails (the link is where
-we thought) doubles that interval, up to PERIODIC_MAX. A probe costs a
+one probe at 1.5× every few seconds; a probe that fails (the link is where
+we thought) doubles that interval, up to PERIODIC_MAX. 1.5×, not 2×: on a
+link that stays where it is every periodic probe queues (rate − link) ×
+100 ms ahead of the audio (at 2× of 415 kbit/s on 500: 66 ms, enough for
+the receiver to conceal some audio each time); on a lifted one a success
+goes on at 2×, so the top is found a fraction of a second later. A probe costs a
 short burst; a link that was lifted is found within one interval.
 
 `ProbeEvaluator` measures a cluster from the feedback on its packets.
@@ -41,11 +45,16 @@ from dataclasses import dataclass, field
 PROBE_DURATION = 0.1  # seconds a cluster lasts at its rate
 PROBE_MIN_PACKETS = 10
 PERIODIC_INTERVAL = 4.0  # between probes while limited and stable...
-PERIODIC_MAX = 8.0  # ...doubled after each probe that found nothing, up to this
+PERIODIC_MAX = 6.0  # ...doubled after each probe that found nothing, up to this
+PERIODIC_GAIN = 1.5  # a periodic probe's rate over the estimate (a success probes on at 2×)
 STABLE_FOR = 3.0  # no estimate drop for this long before a periodic probe
 RESULT_TIMEOUT = 1.0  # a probe whose result has not come by then failed
 _SUCCESS = 0.7  # a probe succeeded when the estimate reached this share of its rate
 _WANTED_HEADROOM = 1.5  # probing beyond what the allocation would use is a waste
+# The allocator steps up only with a margin (allocator.UP_MARGIN, 1.15, on the video): an
+# estimate that merely covers what the allocation would use leaves the top layer out of
+# reach, and the estimate itself may not grow past 1.5 × what is sent (aimd.py).
+_ALLOCATOR_MARGIN = 1.2
 FILL_DURATION = 2.0  # seconds of each padding cluster up to the estimate, without TWCC...
 FILL_SHARE = 0.9  # ...to this share of it (audio comes on top)
 
@@ -77,7 +86,7 @@ class ProbeController:
     def process(self, now: float, estimate: float, wanted: float) -> list[ProbeCluster]:
         """Clusters to send now; `wanted` is what the allocation would use unconstrained."""
         self._track(now, estimate)
-        if wanted <= estimate:
+        if wanted * _ALLOCATOR_MARGIN <= estimate:
             self._waiting = None
             return []
         cap = min(self._max_rate, wanted * _WANTED_HEADROOM)
@@ -97,7 +106,7 @@ class ProbeController:
             self._initial_done = True
             return self._clusters(now, [3 * estimate, 6 * estimate], estimate, cap)
         if now - self._last_probe >= self._interval and now - self._last_drop >= STABLE_FOR:
-            return self._clusters(now, [2 * estimate], estimate, cap)
+            return self._clusters(now, [PERIODIC_GAIN * estimate], estimate, cap)
         return []
 
     def fill(
