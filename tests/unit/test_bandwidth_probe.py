@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomtone.sfu.bandwidth.probe import (
+    CHAIN_GAIN,
     PERIODIC_GAIN,
     PERIODIC_INTERVAL,
     PERIODIC_MAX,
@@ -26,7 +27,7 @@ def test_exponential_probing_at_the_start_then_on_while_it_succeeds() -> None:
     assert first[0].min_packets == PROBE_MIN_PACKETS
     assert controller.process(0.1, 300_000, wanted=3_000_000) == []  # waiting for results
     (second,) = controller.process(0.3, 1_700_000, wanted=3_000_000)  # 1.7M ≥ 0.7 × 1.8M
-    assert second.bitrate == 3_400_000
+    assert second.bitrate == CHAIN_GAIN * 1_700_000
     # capped at 1.5 × wanted; a probe that reached the cap is the end of it
     assert controller.process(0.6, 3_300_000, wanted=2_000_000) == []
 

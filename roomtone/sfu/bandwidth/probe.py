@@ -23,15 +23,20 @@ flapped every few seconds; by the second half of 200 ms the bucket is
 empty and the arrivals show the link.
 
 `ProbeController` decides when: exponential probing at the start (3× and
-6× the start estimate, then 2× whatever a successful probe reached, up to
+6× the start estimate, then 1.5× whatever a successful probe reached, up to
 what the allocation would use), then, while the allocation stays limited
 and the estimate has not dropped for a few seconds (the link is stable),
 one probe at 1.5× every few seconds; a probe that fails (the link is where
 we thought) doubles that interval, up to PERIODIC_MAX. 1.5×, not 2×: on a
 link that stays where it is every periodic probe queues (rate − link) ×
 100 ms ahead of the audio (at 2× of 415 kbit/s on 500: 66 ms, enough for
-the receiver to conceal some audio each time); on a lifted one a success
-goes on at 2×, so the top is found a fraction of a second later. A probe costs a
+the receiver to conceal some audio each time). At low rates a token
+bucket's burst is longer than a probe (3 KB is 160 ms of 150 kbit/s), so a
+periodic probe there "succeeds" whatever the link; the next one, at 2×,
+then queued 200-300 ms of it ahead of the audio. At 1.5× per step the
+simulation's 150 kbit/s TBF had 1.5 % of audio over 100 ms late instead of
+4 %, and a lifted link is still found within a few seconds (7 steps of
+1.5× from 150 kbit/s to 2.5 Mbit/s, a few hundred ms each). A probe costs a
 short burst; a link that was lifted is found within one interval.
 
 `ProbeEvaluator` measures a cluster from the feedback on its packets.
@@ -46,7 +51,8 @@ PROBE_DURATION = 0.1  # seconds a cluster lasts at its rate
 PROBE_MIN_PACKETS = 10
 PERIODIC_INTERVAL = 4.0  # between probes while limited and stable...
 PERIODIC_MAX = 6.0  # ...doubled after each probe that found nothing, up to this
-PERIODIC_GAIN = 1.5  # a periodic probe's rate over the estimate (a success probes on at 2×)
+PERIODIC_GAIN = 1.5  # a periodic probe's rate over the estimate...
+CHAIN_GAIN = 1.5  # ...and, after a success, the next one's over the new estimate
 STABLE_FOR = 3.0  # no estimate drop for this long before a periodic probe
 RESULT_TIMEOUT = 1.0  # a probe whose result has not come by then failed
 _SUCCESS = 0.7  # a probe succeeded when the estimate reached this share of its rate
@@ -95,7 +101,7 @@ class ProbeController:
             if estimate >= _SUCCESS * rate:
                 self._interval = self._base_interval
                 if rate < cap:
-                    return self._clusters(now, [2 * estimate], estimate, cap)
+                    return self._clusters(now, [CHAIN_GAIN * estimate], estimate, cap)
                 self._waiting = None
             elif now - sent_at < RESULT_TIMEOUT:
                 return []
