@@ -234,9 +234,6 @@ class Downlink:
 
     def _report_block(self, block: rtcp.ReportBlock, now: float) -> None:
         self.estimator.on_loss_report(block.fraction_lost / 256, now)
-        line = self._by_ssrc[block.ssrc]
-        if not line.video and line.stream is not None:
-            line.stream.note_downstream_loss(block.fraction_lost, now)  # see inbound.py
         sent = self._reports.get(block.lsr)
         if sent is not None and block.lsr:
             rtt = now - sent - block.dlsr / 65536

@@ -9,13 +9,6 @@ every subscriber shares the same payload bytes. Periodically it yields the
 receiver-report block, the NACKs still due, and its measured bitrate.
 
 The uplink (uplink.py) finds the stream of each packet and sends the RTCP.
-
-An audio stream's receiver reports also carry the loss its subscribers
-report (`note_downstream_loss`, the worst in the last few seconds): audio
-is never retransmitted, and the publisher's Opus encoder adds in-band FEC
-only when its receiver reports show loss. Without this a subscriber on a
-lossy link lost its 2 % of every other participant's audio while their
-encoders, hearing of a clean uplink, sent no redundancy.
 """
 
 from __future__ import annotations
@@ -34,7 +27,6 @@ NACK_WINDOW = 1024  # a forward jump larger than this is a restart, not loss
 MISSING_MAX = 256
 RESTART_GAP = 0x2000  # a packet this far behind the newest: the sender restarted its sequence
 RATE_ALPHA = 0.5  # weight of the newest bitrate sample
-DOWNSTREAM_KEPT = 4.0  # seconds a subscriber's reported loss counts in our reports
 
 
 class Sink(Protocol):
@@ -77,8 +69,6 @@ class InboundStream:
         "base",
         "bitrate",
         "clock_rate",
-        "downstream_at",
-        "downstream_loss",
         "jitter_q4",
         "keyframe_at",
         "kind",
@@ -115,8 +105,6 @@ class InboundStream:
         self.keyframe_at = -1.0
         self.sr_ntp = self.sr_rtp = 0
         self.sr_at = -1.0
-        self.downstream_loss = 0  # the worst fraction lost (of 256) subscribers reported...
-        self.downstream_at = -DOWNSTREAM_KEPT  # ...and when
 
     def _reset(self) -> None:
         self.max_seq = -1  # extended
@@ -255,11 +243,6 @@ class InboundStream:
     def flowing(self, now: float, within: float = 2.0) -> bool:
         return self.last_at >= 0 and now - self.last_at < within
 
-    def note_downstream_loss(self, fraction: int, now: float) -> None:
-        """A subscriber's receiver report for what we forward of this stream (fraction of 256)."""
-        if fraction >= self.downstream_loss or now - self.downstream_at >= DOWNSTREAM_KEPT:
-            self.downstream_loss, self.downstream_at = fraction, now
-
     def report(self, now: float) -> ReportBlock | None:
         """The receiver-report block for this stream (RFC 3550 §6.4.1), None before any packet."""
         if self.ssrc is None or self.max_seq < 0:
@@ -270,8 +253,6 @@ class InboundStream:
         self._expected_prior, self._received_prior = expected, self.received
         lost_interval = interval - got
         fraction = (lost_interval << 8) // interval if interval > 0 and lost_interval > 0 else 0
-        if not self.video and now - self.downstream_at < DOWNSTREAM_KEPT:
-            fraction = max(fraction, self.downstream_loss)
         lsr = dlsr = 0
         if self.sr_at >= 0:
             lsr = (self.sr_ntp >> 16) & 0xFFFFFFFF

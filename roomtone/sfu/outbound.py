@@ -14,7 +14,9 @@ A switch (or the start, or a resume) happens at the first packet of a
 keyframe of the target layer: until it arrives, the line keeps forwarding its
 current layer and asks for one. A pause takes effect at the next frame
 boundary. The packets sent lately answer NACKs and pad probes (history.py); sender
-reports map the line's timestamps to wall-clock time.
+reports map the line's timestamps to wall-clock time. Audio is kept in the
+history too: a subscriber that lost an Opus packet may NACK it (simulcast.py
+offers audio NACK), and it goes out again as it was.
 """
 
 from __future__ import annotations
@@ -298,7 +300,10 @@ class OutboundLine:
             history.tails[seq & MASK] = tail
             history.newest = seq
             packet = head + tail
-        else:
+        else:  # audio is kept too: NACKed audio (simulcast.py) is sent again as it was
+            history = self.history
+            history.heads[seq & MASK] = hdr
+            history.tails[seq & MASK] = tail
             packet = hdr + tail
         self.packets += 1
         self.octets += len(packet) - self.header_size
@@ -353,7 +358,7 @@ class OutboundLine:
 
     def retransmit(self, lost: list[int], now: float) -> None:
         """Answer a NACK from the history: RTX when negotiated, else the packet again."""
-        if self.negotiated is not None and self.video:
+        if self.negotiated is not None:
             for seq in lost:
                 self.history.resend(self, seq, now)
 

@@ -290,20 +290,26 @@ def test_audio_goes_out_on_arrival_and_reports_map_to_the_publishers_clock() -> 
     assert (report.rtp - parsed(host.sent[0]).timestamp) % (1 << 32) == 48_000  # one second on
 
 
-def test_audio_reports_carry_the_loss_subscribers_report() -> None:
-    """So the publisher's Opus adds FEC for a lossy subscriber (audio is never resent)."""
-    audio = InboundStream(FakeUplink(), "audio", 0, None)
-    video = InboundStream(FakeUplink(), "video", 0, None)
-    for stream in (audio, video):
-        stream.bind(9)
-        for seq in range(10):
-            feed(stream, struct.pack("!BBHII", 0x80, 111, seq, seq * 960, 9) + b"x", now=1.0)
-        stream.note_downstream_loss(12, 1.0)  # one subscriber: ~5 %
-        stream.note_downstream_loss(0, 1.5)  # another: none; the worst counts
-    block = audio.report(2.0)
-    assert block is not None and block.fraction_lost == 12
-    assert video.report(2.0).fraction_lost == 0  # type: ignore[union-attr]
-    assert audio.report(6.0).fraction_lost == 0  # type: ignore[union-attr]  # too old
+def test_nacked_audio_goes_out_again_as_it_was() -> None:
+    host = FakeHost()
+    stream = InboundStream(FakeUplink(), "audio", 0, None)
+    stream.bind(9)
+    line = OutboundLine(host, "audio", SimpleNamespace(mid="2"))  # type: ignore[arg-type]
+    line.configure(Negotiated(0x6161, 111))
+    line.feed = FakeFeed(stream)  # type: ignore[assignment]
+    line.select(0)
+    for seq in range(3):
+        feed(stream, struct.pack("!BBHII", 0x80, 111, seq, seq * 960, 9) + bytes([seq]) * 20)
+    first = parsed(host.sent[1])
+    line.retransmit([first.sequence_number], 0.5)
+    again = parsed(host.sent[-1])
+    assert len(host.sent) == 4
+    assert (again.ssrc, again.sequence_number, again.timestamp, again.payload) == (
+        first.ssrc,
+        first.sequence_number,
+        first.timestamp,
+        first.payload,
+    )
 
 
 def test_probe_padding_on_the_rtx_stream() -> None:

@@ -125,6 +125,17 @@ def test_server_offers_keep_receiving_simulcast() -> None:
     )
 
 
+def test_server_offers_ask_for_nack_on_the_audio_they_send() -> None:
+    sending = AIORTC_ANSWER.replace("a=recvonly", "a=sendonly")
+    offer = simulcast.complete_offer(sending, {}, {})
+    assert "a=rtcp-fb:111 nack\r\n" in offer
+    assert rtp_sections(offer)["0"].feedback[111] == {"nack"}
+    assert "nack" not in rtp_sections(simulcast.complete_offer(AIORTC_ANSWER, {}, {}))[
+        "0"
+    ].feedback.get(111, set())
+    assert simulcast.complete_offer(offer, {}, {}).count("a=rtcp-fb:111 nack") == 1
+
+
 def test_the_server_asks_for_opus_fec_on_what_it_receives() -> None:
     answer = simulcast.complete_answer(CHROME_OFFER, AIORTC_ANSWER, transport_cc=False)
     assert "a=fmtp:111 useinbandfec=1\r\n" in answer
