@@ -91,11 +91,11 @@ def section(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) 
         "",
         f"Machine: {machine()}.",
         "",
-        "Latency is from a chunk's send to the arrival, at a receiver, of the bytes up to",
-        "its end. With chunks cut at any byte (MediaRecorder may), the relay forwards",
-        "only whole WebM elements, so a chunk's tail waits for the next chunk: about one",
-        "timeslice. With chunks ending on block boundaries (`--cut elements`) that wait",
-        "disappears and what remains is the relay's own delay.",
+        "Latency is from a chunk's send to the arrival, at a receiver, of the frame",
+        "holding its last byte. With chunks cut at any byte (MediaRecorder may), the",
+        "relay forwards only whole WebM elements, so a chunk's tail waits for the next",
+        "chunk: about one timeslice. With chunks ending on block boundaries",
+        "(`--cut elements`) that wait disappears and what remains is the relay's own delay.",
         "",
         "| participants | streams forwarded | server CPU % of one core | max RSS MiB "
         "| p50 ms | p99 ms | p50 ms (`--cut elements`) | p99 ms (`--cut elements`) "

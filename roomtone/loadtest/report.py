@@ -22,7 +22,7 @@ DEGRADATION_RULE = (
     f"delivered < {MIN_DELIVERY_RATIO:.0%} of expected, or p95 latency > {MAX_P95_MS:.0f} ms"
 )
 LATENCY_DEFINITION = {
-    "chunks": "send of a chunk to arrival of the bytes up to its end, at each receiver",
+    "chunks": "send of a chunk to arrival of the frame holding its last byte, at each receiver",
     "frames": "scheduled send of a video frame to arrival of its first RTP packet, per receiver",
 }
 

@@ -29,7 +29,7 @@ DRAIN = 1.0  # seconds after the last measured send for its deliveries to arrive
 # Joins in flight at once: servers limit unjoined sockets per address (all ours share one).
 JOIN_CONCURRENCY = 8
 JOIN_BUDGET = 30.0  # seconds of slack for joins on top of the planned time
-KEEP_SECONDS = 20.0  # ws: seconds of each stream kept to recognise delivered bytes
+KEEP_SECONDS = 20.0  # ws: seconds of chunk send times kept (later deliveries are not counted)
 
 
 class Participant(Protocol):
@@ -99,7 +99,6 @@ class Run:
             from roomtone.loadtest.wsparticipant import WsContext
 
             chunk = max(1, round(options.bitrate_kbps * 1000 / 8 * options.timeslice_ms / 1000))
-            keep = max(1 << 20, int(options.bitrate_kbps * 1000 / 8 * KEEP_SECONDS))
             return WsContext(
                 session,
                 options.ws_url,
@@ -108,7 +107,7 @@ class Run:
                 chunk,
                 options.timeslice_ms / 1000,
                 options.cut,
-                keep,
+                KEEP_SECONDS,
             )
         from roomtone.loadtest.rtcparticipant import RtcContext
 

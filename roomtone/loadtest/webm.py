@@ -22,6 +22,7 @@ CLUSTER = 0x1F43B675
 TIMECODE = 0xE7
 UNKNOWN_SIZE = bytes.fromhex("01FFFFFFFFFFFFFF")
 CLUSTER_HEADER = CLUSTER.to_bytes(4, "big") + UNKNOWN_SIZE
+STAMP_BYTES = 10  # the Timecode written into each cluster: ID, size, 8-byte value
 MIME_TYPE = "video/webm;codecs=vp8,opus"
 CUTS = ("anywhere", "elements")
 
@@ -74,7 +75,8 @@ class Recording:
         shift = index * self.loop_ms
         parts = []
         for timecode, body in self.clusters:
-            stamp = bytes((TIMECODE, 0x88)) + (timecode + shift).to_bytes(8, "big")
+            stamp = bytes((TIMECODE, 0x80 | (STAMP_BYTES - 2)))
+            stamp += (timecode + shift).to_bytes(STAMP_BYTES - 2, "big")
             parts += (CLUSTER_HEADER, stamp, body)
         return b"".join(parts)
 
@@ -84,7 +86,7 @@ class Recording:
         found = []
         pos = 0
         for _, body in self.clusters:
-            pos += len(CLUSTER_HEADER) + 10
+            pos += len(CLUSTER_HEADER) + STAMP_BYTES
             found.append(pos)
             for _, _, _, end in elements(body, 0, len(body)):
                 found.append(pos + end)

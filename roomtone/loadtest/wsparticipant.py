@@ -1,87 +1,32 @@
 """A synthetic WS-mode participant: publishes a recorder-like WebM in timeslices and
 receives everyone else's, timing each chunk from send to delivery.
 
-The relay forwards bytes verbatim but may regroup them (whole elements, late
-joiner history, skip-ahead for slow clients), and the payload must stay valid
-WebM, so nothing is embedded in it. Instead all participants share one table
-per publisher: the bytes sent so far and, per chunk, where it ends and when it
-was sent. A receiver follows each publisher's stream by byte offset and a
-chunk counts as delivered when the bytes up to its end have arrived.
+The payload must stay valid WebM, so nothing is embedded in it; and a server
+may regroup a stream without changing its frames: whole-element forwarding,
+late joiner history, skip-ahead for slow clients, Cluster headers and block
+timecodes rewritten (our relay re-clusters), or the publisher's bytes
+verbatim (the original server). So a receiver identifies what it got by the
+frames in it, not by bytes or offsets: each publisher's chunks are recorded
+with their send times in a table all participants share, and each frame that
+arrives is matched to the chunk that carried it (wsdelivery.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import json
 import time
-from array import array
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from roomtone.loadtest.control import join
+from roomtone.loadtest.frames import FrameIndex
 from roomtone.loadtest.metrics import Metrics
 from roomtone.loadtest.webm import MIME_TYPE, ChunkSource, Recording
+from roomtone.loadtest.wsdelivery import DeliveryError, Follower, Publication
 
-PROBE_BYTES = 64  # start of a packet searched for when a receiver has to resynchronise
-MAX_CANDIDATES = 64  # places checked before giving up
 MAX_LAG_SECONDS = 1.0  # a sender further behind its schedule skips ahead instead of bursting
-
-
-class Publication:
-    """What one publisher has sent: recent stream bytes and (end offset, send time) per chunk."""
-
-    def __init__(self, init: bytes, keep_bytes: int) -> None:
-        self.init = init
-        self.keep_bytes = keep_bytes
-        self.data = bytearray()
-        self.base = 0  # stream offset of data[0]; older bytes are forgotten
-        self.ends = array("q")
-        self.times = array("d")
-        self.index_base = 0  # chunk number of ends[0]
-
-    def append(self, chunk: bytes, sent_at: float) -> None:
-        self.data += chunk
-        self.ends.append(self.base + len(self.data))
-        self.times.append(sent_at)
-        if len(self.data) > 2 * self.keep_bytes:
-            self._trim()
-
-    def _trim(self) -> None:
-        cut = len(self.data) - self.keep_bytes
-        del self.data[:cut]
-        self.base += cut
-        drop = bisect.bisect_right(self.ends, self.base)
-        del self.ends[:drop]
-        del self.times[:drop]
-        self.index_base += drop
-
-    def locate(self, payload: memoryview) -> tuple[int, int] | None:
-        """(start, end) stream offsets of `payload`, found by content; None if not found.
-
-        A payload may open with the init segment (history sent to a late joiner);
-        what follows it is searched from the most recent bytes backwards (late
-        joiner history and skipped media are recent).
-        """
-        init = self.init
-        if len(payload) >= len(init) and payload[: len(init)] == init:
-            payload = payload[len(init) :]
-            if not payload:
-                return None
-        probe = bytes(payload[:PROBE_BYTES])
-        data = self.data
-        limit = len(data)
-        for _ in range(MAX_CANDIDATES):  # short probes can recur (repeated audio frames)
-            start = data.rfind(probe, 0, limit)
-            if start < 0:
-                return None
-            if data[start : start + len(payload)] == payload:
-                break
-            limit = start + len(probe) - 1
-        else:
-            return None
-        return self.base + start, self.base + start + len(payload)
 
 
 @dataclass
@@ -95,8 +40,12 @@ class WsContext:
     chunk_bytes: int
     timeslice: float
     cut: str
-    keep_bytes: int
+    keep_seconds: float  # of each publisher's chunk table
     publications: dict[bytes, Publication] = field(default_factory=dict)
+    frames: FrameIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.frames = FrameIndex(self.recording)
 
 
 class WsParticipant:
@@ -112,15 +61,14 @@ class WsParticipant:
         self._publishing = False
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
-        # publisher id → [next expected stream offset, next chunk number to credit]
-        self._streams: dict[bytes, list[int]] = {}
+        self._streams: dict[bytes, Follower] = {}  # by publisher id
 
     async def start(self) -> None:
         """Join and start publishing; raises JoinError."""
         self.ws, welcome = await join(self.ctx.session, self.ctx.ws_url, self.name, "ws")
         self.id = welcome["id"]
         self.joined_at = time.perf_counter()
-        publication = Publication(self.ctx.recording.init, self.ctx.keep_bytes)
+        publication = Publication(self.ctx.keep_seconds)
         self.ctx.publications[self.id.encode()] = publication
         await self.ws.send_str(json.dumps({"type": "media-start", "mimeType": MIME_TYPE}))
         self._publishing = True
@@ -143,7 +91,7 @@ class WsParticipant:
                         break
                 chunk = source.next_chunk()
                 now = time.perf_counter()
-                publication.append(chunk, now)
+                publication.append(len(chunk), now)
                 await self.ws.send_bytes(chunk)
                 due += timeslice
                 if due < now - MAX_LAG_SECONDS:
@@ -191,39 +139,17 @@ class WsParticipant:
         elif kind in ("media-stop", "media-start", "peer-left"):
             peer = message.get("peerId")
             if isinstance(peer, str):
-                self._streams.pop(peer.encode(), None)  # a new stream starts at offset 0
+                self._streams.pop(peer.encode(), None)  # what comes next is a new stream
 
     def _delivered(self, publisher: bytes, pub: Publication, payload: memoryview) -> None:
-        now = time.perf_counter()
-        state = self._streams.get(publisher)
-        if state is None:
-            state = self._streams[publisher] = [0, 0]
-        offset = state[0]
-        rel = offset - pub.base
-        size = len(payload)
-        if rel >= 0 and pub.data[rel : rel + size] == payload:
-            end = offset + size
-        else:
-            found = pub.locate(payload)
-            if found is None:
-                if not (len(payload) <= len(pub.init) and payload == pub.init[:size]):
-                    self.ctx.metrics.error("received media not found in the publisher's stream")
-                return
-            start, end = found
-            # chunks ending before this point were skipped by the relay
-            state[1] = max(state[1], pub.index_base + bisect.bisect_right(pub.ends, start))
-        state[0] = end
-        ends, times, base = pub.ends, pub.times, pub.index_base
-        i = max(state[1], base)
-        count = len(ends)
-        record = self.ctx.metrics.delivered
-        joined = self.joined_at
-        while i - base < count and ends[i - base] <= end:
-            sent = times[i - base]
-            if sent >= joined:  # history from before we joined is catch-up, not live delivery
-                record(sent, now)
-            i += 1
-        state[1] = i
+        follower = self._streams.get(publisher)
+        if follower is None:
+            follower = self._streams[publisher] = Follower(pub, self.ctx.frames)
+        metrics = self.ctx.metrics
+        try:
+            follower.receive(payload, time.perf_counter(), self.joined_at, metrics.delivered)
+        except DeliveryError as exc:
+            metrics.error(str(exc))
 
     def stop_publishing(self) -> None:
         self._publishing = False

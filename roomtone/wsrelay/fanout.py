@@ -8,7 +8,8 @@ Outbox and writer task, so a slow subscriber only ever delays itself; this
 module makes sure it also cannot grow server memory: when a subscriber's
 queued media would pass `queue_bytes`, its backlog is discarded and it skips
 ahead to the next sync point, announced by a fresh `media-start` so its client
-rebuilds its MediaSource (it may have received half a cluster).
+starts that stream anew, from its init segment (it may have received half a
+cluster).
 """
 
 from __future__ import annotations
@@ -70,13 +71,9 @@ class Fanout:
         self.publications[publisher.id] = publication
         return publication
 
-    def unpublish(self, publisher_id: str, *, discard: bool = False) -> Publication | None:
-        """End a publication; `discard` also drops what its subscribers have not been sent."""
-        publication = self.publications.pop(publisher_id, None)
-        if publication is not None and discard:
-            for subscription in publication.subscriptions.values():
-                subscription.subscriber.outbox.discard(publisher_id)
-        return publication
+    def unpublish(self, publisher_id: str) -> Publication | None:
+        """End a publication; what its subscribers have queued of it is still sent."""
+        return self.publications.pop(publisher_id, None)
 
     def subscribe(self, participant: Participant) -> None:
         """A newcomer subscribes to every publication: at once where it can, else it waits."""

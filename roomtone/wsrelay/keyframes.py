@@ -14,8 +14,9 @@ fresh `media-start` as after any restart; older clients ignore the message
 and keep working as before. It is sent only when it helps: someone waits (a
 late joiner just arrived, or a recipient is waiting for a sync point) and the
 stream's newest keyframe is older than `STALE_MS` of stream time; at most once
-per `MIN_INTERVAL_S` per publisher, since each restart makes every viewer
-rebuild its player.
+per `MIN_INTERVAL_S` per publisher, since each restart costs something: the
+web client splices the new stream on seamlessly, but older clients rebuild
+their player.
 """
 
 from __future__ import annotations

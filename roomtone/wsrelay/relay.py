@@ -105,9 +105,11 @@ class WsRelay(Transport):
             publisher.send(error(INVALID_MIME))
             return None
         assert isinstance(mime_type, str)
-        # A restart replaces the stream: what is still queued of the old one is useless
-        # to clients that are about to rebuild their MediaSource.
-        self.fanout.unpublish(publisher.id, discard=True)
+        # A restart replaces the stream. What is still queued of the old one stays queued,
+        # ahead of the new media-start: a client that splices the new stream onto the old
+        # one plays it to its end (the publisher sends its last chunk before restarting),
+        # and one that rebuilds its MediaSource has only wasted a few bytes.
+        self.fanout.unpublish(publisher.id)
         config = self.config
         stream = PublisherStream(
             publisher.id,

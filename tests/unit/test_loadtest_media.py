@@ -1,5 +1,5 @@
-"""The load test's media: a valid looping WebM stream, chunked at the requested rate,
-recognised by receivers however the relay regroups it, and pre-encoded RTP tracks."""
+"""The load test's media: a valid looping WebM stream, chunked at the requested rate
+(how receivers recognise it: test_loadtest_delivery.py), and pre-encoded RTP tracks."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from roomtone.loadtest.webm import (
     parse_recording,
     recording,
 )
-from roomtone.loadtest.wsparticipant import Publication
 
 SPEC = MediaSpec()
 
@@ -83,35 +82,6 @@ def test_parse_rejects_non_webm():
         parse_recording(b"\x00" * 64, 1000)
     with pytest.raises(WebmError):
         elements(bytes.fromhex("1A45DFA3") + b"\x88" + b"\x00" * 3, 0, 8)
-
-
-def test_publication_locates_regrouped_and_late_joiner_bytes():
-    rec = recording(SPEC)
-    source = ChunkSource(rec, 9000)
-    pub = Publication(rec.init, keep_bytes=1 << 20)
-    for i in range(60):
-        pub.append(source.next_chunk(), float(i))
-    data = bytes(pub.data)
-    # history for a late joiner: the init segment then bytes from a cluster start
-    cluster = data.rfind(CLUSTER_HEADER)
-    found = pub.locate(memoryview(rec.init + data[cluster : cluster + 5000]))
-    assert found == (cluster, cluster + 5000)
-    # a regrouped piece of recent media (the loop repeats, so the latest copy is meant)
-    recent = len(data) - 20_000
-    assert pub.locate(memoryview(data[recent : recent + 300])) == (recent, recent + 300)
-    assert pub.locate(memoryview(b"not media" * 20)) is None
-
-
-def test_publication_forgets_old_bytes_but_keeps_offsets():
-    rec = recording(SPEC)
-    source = ChunkSource(rec, 10000)
-    pub = Publication(rec.init, keep_bytes=50_000)
-    for i in range(40):
-        pub.append(source.next_chunk(), float(i))
-    assert len(pub.data) <= 100_000 and pub.base > 0
-    assert pub.ends[-1] == source.offset == pub.base + len(pub.data)
-    assert pub.index_base + len(pub.ends) == 40
-    assert all(end > pub.base for end in pub.ends)
 
 
 def test_packet_loop_has_keyframes_every_second():

@@ -382,6 +382,25 @@ async def test_restart_sends_the_new_stream_from_its_first_byte(harness: Harness
         assert sock.media(alice.id, since_last_media_start=True) == data
 
 
+async def test_restart_keeps_what_is_queued_of_the_old_stream(harness: Harness) -> None:
+    """A viewer that splices the new stream on plays the old one to its end: the restart
+    sends the new media-start after everything queued of the old stream, nothing dropped."""
+    data, lay = stream_and_layout()
+    alice, bob = harness.join("Alice"), harness.join("Bob")
+    await harness.start(alice)
+    harness.sock(bob).stall()
+    old = data[: lay.clusters[2][0]]
+    harness.send(alice, chunks_of(old))
+    await harness.start(alice)
+    harness.send(alice, chunks_of(data, seed=5))
+    harness.sock(bob).resume()
+    await settle()
+    sock = harness.sock(bob)
+    assert sock.media(alice.id) == old + data
+    assert sock.media(alice.id, since_last_media_start=True) == data
+    assert len(sock.messages("media-start")) == 2
+
+
 async def test_media_stop_and_leave(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
     data, _ = stream_and_layout()
     alice, bob = harness.join("Alice"), harness.join("Bob")

@@ -50,7 +50,10 @@ export interface PeerMediaDebug {
   /** bytes appended to the peer's SourceBuffer (ws). */
   bytesAppended?: number;
   mimeType?: string;
+  /** ws: times the peer's MediaSource started over (errors, a new stream that could not be spliced). */
   rebuilds?: number;
+  /** ws: new streams of the peer continued on its running MediaSource. */
+  splices?: number;
   connectionState?: string;
 }
 

@@ -70,4 +70,48 @@ describe('AppendQueue', () => {
     expect(failures).toEqual(['quota', 'fatal']);
     expect(q.length).toBe(1);
   });
+
+  it('runs a step once everything before it is appended, then goes on', () => {
+    const failures: string[] = [];
+    const q = new AppendQueue<FakeBuffer>((kind) => failures.push(kind));
+    const sb = new FakeBuffer();
+    const ran: number[][][] = [];
+    q.push(bytes(1));
+    q.pushStep((target) => ran.push(target.appended.map((a) => [...a])));
+    q.push(bytes(2));
+    q.pump(sb);
+    expect(ran).toEqual([]); // chunk 1 is still being appended
+    sb.finish();
+    q.pump(sb); // the step runs, and chunk 2 goes in the same pump
+    expect(ran).toEqual([[[1]]]);
+    expect(sb.appended).toEqual([[1], [2]]);
+    expect(failures).toEqual([]);
+  });
+
+  it('reports a failed step and drops it', () => {
+    const failures: string[] = [];
+    const q = new AppendQueue((kind) => failures.push(kind));
+    const sb = new FakeBuffer();
+    q.pushStep(() => {
+      throw new Error('InvalidStateError');
+    });
+    q.push(bytes(1));
+    q.pump(sb);
+    expect(failures).toEqual(['fatal']);
+    q.pump(sb);
+    expect(sb.appended).toEqual([[1]]);
+  });
+
+  it('stops pumping when a step starts the queue over (its chunks are for another buffer)', () => {
+    const q = new AppendQueue(() => undefined);
+    const sb = new FakeBuffer();
+    q.pushStep(() => {
+      q.clear();
+      q.push(bytes(9));
+    });
+    q.push(bytes(1));
+    q.pump(sb);
+    expect(sb.appended).toEqual([]);
+    expect(q.length).toBe(1);
+  });
 });

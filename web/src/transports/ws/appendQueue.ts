@@ -1,6 +1,8 @@
 // The ordered append queue in front of a SourceBuffer: chunks wait while the
-// buffer is updating and are never dropped. Kept free of DOM types so it can be
-// unit-tested with a fake buffer.
+// buffer is updating and are never dropped. A step may sit between chunks (a
+// splice resets the parser and moves the timeline once the old stream's
+// chunks before it are in). Kept free of DOM types so it can be unit-tested
+// with a fake buffer.
 
 /** Bytes backed by a plain ArrayBuffer (what SourceBuffer.appendBuffer accepts). */
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -10,11 +12,16 @@ export interface AppendTarget {
   appendBuffer(data: Bytes): void;
 }
 
+/** Runs once, synchronously, when everything queued before it has been appended and the target is idle. */
+export type QueueStep<T extends AppendTarget = AppendTarget> = (target: T) => void;
+
 export type AppendFailure = 'quota' | 'fatal';
 
-export class AppendQueue {
-  private readonly items: Bytes[] = [];
+export class AppendQueue<T extends AppendTarget = AppendTarget> {
+  private readonly items: (Bytes | QueueStep<T>)[] = [];
   private bytes = 0;
+  /** Bumped by clear(): a step that cleared the queue ends the pump that ran it. */
+  private epoch = 0;
   appended = 0;
 
   constructor(private readonly onFailure: (kind: AppendFailure, error: unknown) => void) {}
@@ -32,15 +39,34 @@ export class AppendQueue {
     this.bytes += chunk.length;
   }
 
+  /** Queue a step after the chunks queued so far. */
+  pushStep(step: QueueStep<T>): void {
+    this.items.push(step);
+  }
+
   clear(): void {
+    this.epoch += 1;
     this.items.length = 0;
     this.bytes = 0;
   }
 
-  /** Append the next chunk if the target is idle. Call again on every `updateend`. */
-  pump(target: AppendTarget | null): void {
-    if (!target || target.updating || this.items.length === 0) return;
-    const next = this.items[0];
+  /** Run due steps, then append the next chunk if the target is idle. Call again on every `updateend`. */
+  pump(target: T | null): void {
+    if (!target) return;
+    const epoch = this.epoch;
+    while (!target.updating && typeof this.items[0] === 'function') {
+      const step = this.items.shift() as QueueStep<T>;
+      try {
+        step(target);
+      } catch (error) {
+        // A step runs once; its failure is the caller's to handle.
+        this.onFailure('fatal', error);
+        return;
+      }
+      if (this.epoch !== epoch) return; // the step started over (on another target)
+    }
+    if (target.updating || this.items.length === 0) return;
+    const next = this.items[0] as Bytes;
     try {
       target.appendBuffer(next);
     } catch (error) {

@@ -13,6 +13,8 @@ import { WsPublisher } from './publisher';
 export class WsTransport implements Transport {
   readonly kind = 'ws' as const;
   private readonly players = new Map<string, MsePlayer>();
+  /** Per peer, what its replaced players did: a reconnect-long tally for debug(). */
+  private readonly past = new Map<string, { rebuilds: number; splices: number }>();
   private readonly publisher: WsPublisher;
   /** Each player follows its tile's element: a MediaSource binds to one element. */
   private readonly unwatch: () => void;
@@ -36,8 +38,11 @@ export class WsTransport implements Transport {
         this.startPlayer(message.peerId, message.mimeType);
         break;
       case 'media-stop':
+        this.stopPlayer(message.peerId);
+        break;
       case 'peer-left':
         this.stopPlayer(message.peerId);
+        this.past.delete(message.peerId);
         break;
       case 'media-keyframe':
         this.publisher.requestKeyframe();
@@ -67,7 +72,14 @@ export class WsTransport implements Transport {
   async debug(): Promise<TransportDebug> {
     const peers: TransportDebug['peers'] = {};
     for (const [id, player] of this.players) {
-      peers[id] = { bytesAppended: player.bytesAppended, mimeType: player.mimeType, rebuilds: player.rebuilds };
+      const past = this.past.get(id) ?? { rebuilds: 0, splices: 0 };
+      peers[id] = {
+        bytesAppended: player.bytesAppended,
+        mimeType: player.mimeType,
+        // Every MediaSource started over while playing this peer, and every new stream continued instead.
+        rebuilds: past.rebuilds + player.rebuilds,
+        splices: past.splices + player.splices,
+      };
     }
     return {
       kind: this.kind,
@@ -90,8 +102,11 @@ export class WsTransport implements Transport {
 
   private startPlayer(peerId: string, mimeType: string): void {
     if (this.closed) return;
-    // Always a fresh MediaSource: a new media-start is a new WebM stream.
-    this.players.get(peerId)?.destroy();
+    // A new media-start is a new WebM stream: continue it on the running player
+    // where it can (no visible glitch), else start a fresh MediaSource.
+    const current = this.players.get(peerId);
+    if (current?.restart(mimeType)) return;
+    if (current) this.retire(peerId, current, 1);
     const player = new MsePlayer(peerId, mimeType, {
       log: (event, fields) => this.host.log(event, fields),
       playbackBlocked: () => this.host.playbackBlocked(),
@@ -105,6 +120,13 @@ export class WsTransport implements Transport {
     const player = this.players.get(peerId);
     if (!player) return;
     this.players.delete(peerId);
+    this.retire(peerId, player, 0);
+  }
+
+  /** Destroy a player, keeping its counts (plus `rebuilds`: 1 when a new player replaces it). */
+  private retire(peerId: string, player: MsePlayer, rebuilds: number): void {
+    const past = this.past.get(peerId) ?? { rebuilds: 0, splices: 0 };
+    this.past.set(peerId, { rebuilds: past.rebuilds + player.rebuilds + rebuilds, splices: past.splices + player.splices });
     player.destroy();
   }
 }

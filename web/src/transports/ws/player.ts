@@ -1,10 +1,14 @@
 // One remote WS-mode stream played through MediaSource: created on the peer's
-// `media-start` (always rebuilt on a new one), fed by its binary chunks in order.
+// first `media-start`, fed by its binary chunks in order. A later `media-start`
+// (the publisher restarted its recorder) is spliced onto the running
+// SourceBuffer when it can be (splice.ts); otherwise the transport builds a
+// new player.
 
 import { playVideo } from '../playback';
 import { AppendQueue, type AppendFailure, type Bytes } from './appendQueue';
 import { pickMediaSource, type MediaSourceCtor, type MediaSourceEnv } from './mediaSource';
-import { findClusterStart, initSegmentOf } from './webm';
+import { restartPlan, spliceAt, spliceOffset, StreamHead } from './splice';
+import { BlockClock, findClusterStart, initSegmentOf, readStreamStart } from './webm';
 
 /** Seek forward when playback is this far behind the newest buffered media. */
 export const LIVE_EDGE_MAX_LAG_S = 1.0;
@@ -14,6 +18,8 @@ const KEEP_BEHIND_S = 10;
 const TRIM_EVERY_S = 15;
 const LIVE_CHECK_MS = 400;
 const MIN_REBUILD_INTERVAL_MS = 2000;
+/** A stream's first bytes kept for a failed splice (≈10 s of 600 kbit/s video). */
+const HEAD_MAX_BYTES = 1024 * 1024;
 
 function mediaSourceCtor(): MediaSourceCtor | null {
   return pickMediaSource(window as unknown as MediaSourceEnv);
@@ -31,14 +37,26 @@ export class MsePlayer {
   private video: HTMLVideoElement | null = null;
   /** The element our current MediaSource URL was given to. */
   private bound: HTMLVideoElement | null = null;
-  private readonly queue: AppendQueue;
+  private readonly queue: AppendQueue<SourceBuffer>;
   private init: Bytes | null = null;
+  /** The current stream's first bytes (splice.ts). */
+  private readonly head = new StreamHead(HEAD_MAX_BYTES);
+  /** A new stream is announced: its bytes wait in `head` until its first Cluster's time is known. */
+  private splicing = false;
+  /** The newest block time of the current stream, and of the one before it (for its splice). */
+  private readonly clock = new BlockClock();
+  private oldLatest: number | null = null;
   /** After a rebuild: drop incoming bytes until the next Cluster starts. */
   private resyncing = false;
   private lastRebuild = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Stalled: a hole in the buffer (Firefox leaves one where a publisher skipped frames) is
+   * jumped at once, not at the next periodic check. */
+  private readonly onWaiting = () => this.keepLive();
   private destroyed = false;
   rebuilds = 0;
+  /** New streams of this publisher continued on the running SourceBuffer. */
+  splices = 0;
   private appendedTotal = 0;
 
   constructor(
@@ -46,7 +64,7 @@ export class MsePlayer {
     readonly mimeType: string,
     private readonly hooks: PlayerHooks,
   ) {
-    this.queue = new AppendQueue((kind, error) => this.onAppendFailure(kind, error));
+    this.queue = new AppendQueue<SourceBuffer>((kind, error) => this.onAppendFailure(kind, error));
     this.createSource();
     this.timer = setInterval(() => this.keepLive(), LIVE_CHECK_MS);
   }
@@ -58,8 +76,10 @@ export class MsePlayer {
   attach(video: HTMLVideoElement | null): void {
     if (video === this.video) return;
     const hadElement = this.video !== null;
+    this.video?.removeEventListener('waiting', this.onWaiting);
     this.video = video;
     if (!video) return;
+    video.addEventListener('waiting', this.onWaiting);
     if (video === this.bound && this.url !== null && video.src === this.url) return; // same element back
     if (hadElement || (this.ms && this.ms.readyState !== 'closed' && this.sb)) {
       // A MediaSource can be opened by one element only: start over on this one.
@@ -69,9 +89,40 @@ export class MsePlayer {
     this.bind(video);
   }
 
+  /**
+   * The publisher started a new stream (`media-start`) of `mimeType`: true when
+   * this player continues with it on the same SourceBuffer, false when the
+   * caller must replace the player.
+   */
+  restart(mimeType: string): boolean {
+    const sb = this.sb;
+    const state = {
+      mimeType: this.mimeType,
+      open: this.ms?.readyState === 'open' && sb !== null,
+      buffered: sb !== null && bufferedEnd(sb) !== null,
+      recovering: this.resyncing || this.destroyed,
+      failed: this.video?.error != null,
+    };
+    if (restartPlan(state, mimeType) !== 'splice') return false;
+    // A stream announced before but never queued (no Cluster yet) is dropped: the
+    // buffer still ends with the one before it.
+    if (!this.splicing) this.oldLatest = this.clock.latest;
+    this.clock.reset();
+    this.head.reset();
+    this.init = null;
+    this.splicing = true;
+    return true;
+  }
+
   push(chunk: Bytes): void {
     if (this.destroyed || chunk.length === 0) return;
+    this.head.add(chunk);
+    this.clock.feed(chunk);
     if (this.init === null) this.init = initSegmentOf(chunk).slice();
+    if (this.splicing) {
+      this.continueSplice();
+      return;
+    }
     if (this.resyncing) {
       const at = findClusterStart(chunk);
       if (at < 0) return;
@@ -80,6 +131,47 @@ export class MsePlayer {
     }
     this.queue.push(chunk);
     this.queue.pump(this.sb);
+  }
+
+  /** Queue the new stream once its first Cluster's time is known: a splice step, then its bytes. */
+  private continueSplice(): void {
+    const start = readStreamStart(this.head.joined());
+    if (start === 'more' && this.head.intact) return;
+    this.splicing = false;
+    if (start === 'more' || start === 'invalid') {
+      this.rebuild('splice-unreadable', true);
+      return;
+    }
+    this.init = this.head.joined().slice(0, start.initEnd);
+    const oldLatest = this.oldLatest;
+    this.queue.pushStep((sb) => this.splice(sb, oldLatest, start.firstTime));
+    for (const chunk of this.head.chunks) this.queue.push(chunk);
+    this.queue.pump(this.sb);
+  }
+
+  /**
+   * Everything of the old stream is appended: reset the parser (the old stream
+   * may end inside an element) and move the new stream's timeline to where the
+   * old one ends. That is the end of `buffered`, or the old stream's newest
+   * block if it lies beyond: `buffered` is where every track has media, and a
+   * track may go on past it (Firefox's recorder ends its video a few hundred
+   * ms after its audio). Chromium may have read that tail already, and then
+   * skips a new keyframe placed before it and waits for the next one, seconds
+   * later with a Firefox publisher. The audio hole this leaves is jumped like
+   * any other (keepLive).
+   */
+  private splice(sb: SourceBuffer, oldLatest: number | null, firstTime: number): void {
+    try {
+      sb.abort();
+      const end = bufferedEnd(sb);
+      if (end === null) throw new Error('nothing buffered');
+      sb.timestampOffset = spliceOffset(spliceAt(end, oldLatest, sb.timestampOffset), firstTime);
+    } catch (error) {
+      this.hooks.log('media-error', { peer: this.peerId, reason: 'splice', error: String(error) });
+      this.rebuild('splice', true);
+      return;
+    }
+    this.splices += 1;
   }
 
   destroy(): void {
@@ -96,6 +188,7 @@ export class MsePlayer {
       video.removeAttribute('src');
       video.load();
     }
+    this.video?.removeEventListener('waiting', this.onWaiting);
     this.video = null;
     this.bound = null;
   }
@@ -194,7 +287,12 @@ export class MsePlayer {
     this.hooks.log('media-rebuild', { peer: this.peerId, reason });
     this.dropSource();
     this.queue.clear();
-    if (this.init) {
+    this.splicing = false;
+    this.resyncing = false;
+    if (this.head.intact && this.head.chunks.length > 0) {
+      // The stream's start is still here: replay it, no wait for the next Cluster.
+      for (const chunk of this.head.chunks) this.queue.push(chunk);
+    } else if (this.init) {
       this.queue.push(this.init);
       this.resyncing = true;
     }
@@ -237,5 +335,15 @@ export class MsePlayer {
     if (video.paused && video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) {
       playVideo(video, () => this.hooks.playbackBlocked());
     }
+  }
+}
+
+/** The end of the last buffered range, or null when nothing is buffered. */
+function bufferedEnd(sb: SourceBuffer): number | null {
+  try {
+    const ranges = sb.buffered;
+    return ranges.length > 0 ? ranges.end(ranges.length - 1) : null;
+  } catch {
+    return null; // the SourceBuffer was removed from its MediaSource
   }
 }

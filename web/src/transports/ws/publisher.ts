@@ -6,6 +6,8 @@
 // a keyframe, and Firefox's recorder ignores videoKeyFrameIntervalDuration.
 // A change of track (another device, a shared screen recorded instead of the
 // camera) also starts a new recording: MediaRecorder cannot switch tracks.
+// Both let the old recording's last chunk out first, so viewers that splice
+// the new stream onto the old one (player.ts) lose no picture.
 
 import type { LocalTracksView } from '../../call/localTracks';
 import { classifyBacklog, type Quality } from '../quality';
@@ -21,6 +23,8 @@ export const CONGESTION_RESTART_MS = 2500;
 export const LOW_WATER_BYTES = 64 * 1024;
 /** At most one keyframe restart this often (the server also rate-limits its requests). */
 export const KEYFRAME_RESTART_MIN_MS = 1000;
+/** The longest wait for a stopped recorder's last chunk before recording anew regardless. */
+export const FINAL_CHUNK_WAIT_MS = 300;
 
 const VIDEO_TYPES = [
   'video/webm;codecs=vp8,opus',
@@ -115,15 +119,13 @@ export class WsPublisher {
     if (now - this.lastKeyframeRestart < KEYFRAME_RESTART_MIN_MS) return;
     this.lastKeyframeRestart = now;
     this.keyframeRestarts += 1;
-    this.stopRecorder();
-    this.startRecorder();
+    this.recordAnew();
   }
 
   /** The tracks changed: record them anew (after the backlog drains, if it is draining). */
   restart(): void {
     if (this.stopped || this.draining) return;
-    this.stopRecorder();
-    this.startRecorder();
+    this.recordAnew();
   }
 
   /** Our uplink as the socket's backlog shows it; poor while a congestion restart drains. */
@@ -192,6 +194,37 @@ export class WsPublisher {
       } catch {
         // already stopped
       }
+    }
+  }
+
+  /**
+   * Stop the recording and start the next one once the old one's last chunk is
+   * sent (its `stop` event follows that chunk within milliseconds), so the two
+   * streams meet without a gap: the viewer's timeline goes on where the old one
+   * ended. Meanwhile `recorder` is null, so nothing else restarts it.
+   */
+  private recordAnew(): void {
+    const old = this.recorder;
+    if (!old || old.state === 'inactive') {
+      this.stopRecorder();
+      this.startRecorder();
+      return;
+    }
+    this.recorder = null; // the generation stays: the old recorder's last chunk still goes out
+    const generation = this.generation;
+    let done = false;
+    const next = () => {
+      if (done) return;
+      done = true;
+      // Not if stopped, restarted or failed meanwhile (any of which moved the generation on).
+      if (generation === this.generation) this.startRecorder();
+    };
+    old.addEventListener('stop', next, { once: true });
+    setTimeout(next, FINAL_CHUNK_WAIT_MS);
+    try {
+      old.stop();
+    } catch {
+      next();
     }
   }
 

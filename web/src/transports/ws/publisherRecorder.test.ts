@@ -7,6 +7,7 @@ import { PeerVideos } from '../peerVideos';
 import type { TransportHost } from '../types';
 import {
   CONGESTION_RESTART_MS,
+  FINAL_CHUNK_WAIT_MS,
   HIGH_WATER_BYTES,
   KEYFRAME_RESTART_MIN_MS,
   LOW_WATER_BYTES,
@@ -21,6 +22,7 @@ class FakeRecorder {
   timeslice = 0;
   ondataavailable: ((event: { data: { size: number; id: string } }) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
+  private stopListeners: (() => void)[] = [];
 
   constructor(
     readonly stream: unknown,
@@ -38,8 +40,18 @@ class FakeRecorder {
     this.state = 'inactive';
   }
 
+  addEventListener(type: string, listener: () => void): void {
+    if (type === 'stop') this.stopListeners.push(listener);
+  }
+
   emit(id: string): void {
     this.ondataavailable?.({ data: { size: 10, id } });
+  }
+
+  /** What a browser does after stop(): the last chunk, then the `stop` event. */
+  finish(lastId: string): void {
+    this.emit(lastId);
+    for (const listener of this.stopListeners.splice(0)) listener();
   }
 }
 
@@ -151,20 +163,49 @@ describe('WsPublisher', () => {
     publisher.requestKeyframe(10_000);
     publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS - 1); // too soon: ignored
     expect(first.state).toBe('inactive');
+    expect(FakeRecorder.instances).toHaveLength(1); // waits for the old recording's last chunk…
+    first.finish('a2'); // …which ends the old stream, before the new one is announced
     expect(FakeRecorder.instances).toHaveLength(2);
-    first.emit('late'); // the old recording's last chunk stays out of the new stream
+    first.emit('late'); // nothing of the old recorder after its stop event
     FakeRecorder.instances[1].emit('b1');
     expect(sent).toEqual([
       { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
       { binary: 'a1' },
+      { binary: 'a2' },
       { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
       { binary: 'b1' },
     ]);
     expect(publisher.keyframeRestarts).toBe(1);
     publisher.requestKeyframe(10_000 + KEYFRAME_RESTART_MIN_MS);
+    vi.advanceTimersByTime(FINAL_CHUNK_WAIT_MS); // a recorder that never says it stopped
+    expect(FakeRecorder.instances).toHaveLength(3);
+    FakeRecorder.instances[1].finish('b-late'); // too late: the next stream is announced
+    expect(sent.at(-1)).toEqual({ text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } });
     expect(FakeRecorder.instances).toHaveLength(3);
     publisher.stop(false);
     publisher.requestKeyframe(20_000); // stopped: nothing to restart
     expect(FakeRecorder.instances).toHaveLength(3);
+  });
+
+  it('records a changed track anew after the old recording\'s last chunk, and not at all once stopped', () => {
+    const { host, sent } = makeHost();
+    const publisher = new WsPublisher(host);
+    publisher.start();
+    const first = FakeRecorder.instances[0];
+    publisher.restart(); // another camera
+    first.finish('a-last');
+    expect(FakeRecorder.instances).toHaveLength(2);
+    FakeRecorder.instances[1].emit('b1');
+    expect(sent.slice(1)).toEqual([
+      { binary: 'a-last' },
+      { text: { type: 'media-start', mimeType: 'video/webm;codecs=vp8,opus' } },
+      { binary: 'b1' },
+    ]);
+    publisher.restart();
+    publisher.stop(false); // left while the old recording was ending
+    FakeRecorder.instances[1].finish('b-last');
+    vi.advanceTimersByTime(FINAL_CHUNK_WAIT_MS);
+    expect(FakeRecorder.instances).toHaveLength(2);
+    expect(sent.at(-1)).toEqual({ binary: 'b1' });
   });
 });
