@@ -5,6 +5,7 @@ from __future__ import annotations
 from roomtone.sfu.bandwidth.allocator import (
     FAILED_WITHIN,
     RESUME_HOLD,
+    START_GRACE,
     UP_HOLD,
     Allocator,
     Line,
@@ -47,6 +48,21 @@ def test_a_new_line_starts_at_what_fits_with_margin() -> None:
     assert allocation.layers == {"a": 1, "b": 0}
     assert allocation.used == Q + H and allocation.wanted == 2 * F
     assert allocation.limited and allocation.paused == frozenset()
+
+
+def test_a_new_single_layer_line_is_starting_not_paused_while_the_estimate_catches_up() -> None:
+    single = (1_500_000.0,)
+    allocator = Allocator()
+    allocation = allocator.allocate(250_000, lines("a", layers=single), 0.0)
+    # fits nothing at the start estimate: not forwarded yet, but no paused notice either
+    assert allocation.layers == {"a": None} and allocation.paused == frozenset()
+    # the probes find the link: it starts at once, without the resume hold
+    assert allocator.allocate(2_000_000, lines("a", layers=single), 1.0).layers == {"a": 0}
+    # on a link that never carries it, it is paused once the grace is over
+    other = Allocator()
+    other.allocate(250_000, lines("b", layers=single), 0.0)
+    assert other.allocate(250_000, lines("b", layers=single), START_GRACE - 0.1).paused == set()
+    assert other.allocate(250_000, lines("b", layers=single), START_GRACE).paused == {"b"}
 
 
 def test_up_only_after_the_budget_fit_with_margin_for_a_while_down_at_once() -> None:

@@ -62,6 +62,18 @@ def test_no_probe_unless_the_estimate_limits_and_the_link_is_stable() -> None:
     assert len(controller.process(t + STABLE_FOR + 0.1, 200_000, wanted=3_000_000)) == 1
 
 
+def test_new_demand_probes_at_once_instead_of_after_the_interval() -> None:
+    controller = ProbeController(max_rate=10_000_000)
+    controller.process(0.0, 1_000_000, wanted=900_000)  # everything fits: no probe
+    controller.process(5.0, 1_000_000, wanted=900_000)
+    # a single-layer publication of 1.5 Mbit/s joins: its line waits for a probe, not 4-6 s
+    (probe,) = controller.process(5.1, 1_000_000, wanted=2_400_000)
+    assert probe.bitrate > 1_000_000
+    # the same demand later is no news: the periodic interval applies again
+    controller.process(6.5, 1_000_000, wanted=2_400_000)  # (the probe failed)
+    assert controller.process(7.0, 1_000_000, wanted=2_400_000) == []
+
+
 def test_fill_pads_up_to_the_estimate_without_the_audio() -> None:
     controller = ProbeController(max_rate=10_000_000)
     (fill,) = controller.fill(0.0, 500_000, wanted=1_000_000, outside=100_000)

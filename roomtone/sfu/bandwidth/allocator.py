@@ -26,7 +26,12 @@ A new line starts at once on what fits with margin; if nothing fits yet
 (the estimate starts low, before the first probe has measured the link),
 it starts as soon as its lowest layer fits, without the resume hold: it
 never played, so there is nothing to flap, and nobody should join a call
-and look at frozen tiles for seconds.
+and look at frozen tiles for seconds. Such a line counts as starting, not
+paused (`Allocation.paused`, the subscriber's notice), for START_GRACE
+seconds: a single-layer publication (a client that cannot simulcast, a
+camera too small for several layers) sends one layer of a Mbit/s or more,
+above the estimate's start, and the probes need a second or two to show a
+good link carries it; a notice flashing on every new tile would be wrong.
 
 `wanted_layers` sums up, over all subscribers' allocations, which layers
 of each publication anyone receives or is about to (so the server can
@@ -45,6 +50,7 @@ RESUME_HOLD = 2.0
 FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
 MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
 RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
+START_GRACE = 3.0  # seconds a new line that fits nothing yet is starting, not paused
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
 
 
@@ -62,6 +68,7 @@ class Choice:
     publication: str
     layer: int | None  # what the line receives (None: paused)
     desired: int | None  # what would fit now, ignoring hysteresis and whether it arrives
+    starting: bool = False  # new, nothing fits yet, within START_GRACE: not (yet) paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,11 @@ class Allocation:
 
     @property
     def paused(self) -> frozenset[str]:
-        return frozenset(key for key, choice in self.lines.items() if choice.layer is None)
+        return frozenset(
+            key
+            for key, choice in self.lines.items()
+            if choice.layer is None and not choice.starting
+        )
 
     @property
     def limited(self) -> bool:
@@ -88,6 +99,7 @@ class Allocation:
 @dataclass(slots=True)
 class _State:
     layer: int | None
+    appeared: float
     since: float | None = None  # when the budget started to fit a higher layer (or resuming)
     fresh: bool = True  # never had a layer yet
     raised_at: float | None = None  # the last up-step or resume, until it stuck
@@ -132,12 +144,13 @@ class Allocator:
         for i, line in enumerate(lines):
             state = self._states.get(line.key)
             if state is None:
-                state = _State(fit_up[i])
+                state = _State(fit_up[i], now)
                 state.fresh = state.layer is None
             else:
                 self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], budget, now)
             states[line.key] = state
-            choices[line.key] = Choice(line.publication, state.layer, desired[i])
+            starting = state.fresh and now - state.appeared < START_GRACE
+            choices[line.key] = Choice(line.publication, state.layer, desired[i], starting)
             if state.layer is not None:
                 used += rates[i][state.layer] or 0.0
         self._states = states

@@ -27,7 +27,10 @@ empty and the arrivals show the link.
 what the allocation would use), then, while the allocation stays limited
 and the estimate has not dropped for a few seconds (the link is stable),
 one probe at 1.5× every few seconds; a probe that fails (the link is where
-we thought) doubles that interval, up to PERIODIC_MAX. 1.5×, not 2×: on a
+we thought) doubles that interval, up to PERIODIC_MAX. When what the
+allocation would use jumps (DEMAND_JUMP: a new publication, often a
+single-layer one of a Mbit/s or more that fits nothing yet), the next
+probe goes at once instead of after the interval: that line waits for it. 1.5×, not 2×: on a
 link that stays where it is every periodic probe queues (rate − link) ×
 100 ms ahead of the audio (at 2× of 415 kbit/s on 500: 66 ms, enough for
 the receiver to conceal some audio each time). At low rates a token
@@ -53,6 +56,7 @@ PERIODIC_INTERVAL = 4.0  # between probes while limited and stable...
 PERIODIC_MAX = 6.0  # ...doubled after each probe that found nothing, up to this
 PERIODIC_GAIN = 1.5  # a periodic probe's rate over the estimate...
 CHAIN_GAIN = 1.5  # ...and, after a success, the next one's over the new estimate
+DEMAND_JUMP = 1.3  # `wanted` grew this much since the last call: probe now
 STABLE_FOR = 3.0  # no estimate drop for this long before a periodic probe
 RESULT_TIMEOUT = 1.0  # a probe whose result has not come by then failed
 _SUCCESS = 0.7  # a probe succeeded when the estimate reached this share of its rate
@@ -88,10 +92,14 @@ class ProbeController:
         self._last_probe = float("-inf")
         self._last_drop = float("-inf")
         self._last_estimate = 0.0
+        self._last_wanted = 0.0
 
     def process(self, now: float, estimate: float, wanted: float) -> list[ProbeCluster]:
         """Clusters to send now; `wanted` is what the allocation would use unconstrained."""
         self._track(now, estimate)
+        if wanted > DEMAND_JUMP * self._last_wanted:
+            self._last_probe = float("-inf")  # new demand: no periodic wait
+        self._last_wanted = wanted
         if wanted * _ALLOCATOR_MARGIN <= estimate:
             self._waiting = None
             return []

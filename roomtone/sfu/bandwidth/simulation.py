@@ -191,8 +191,16 @@ class Receiver:
 class Downlink:
     """The sender side of one subscriber connection, wired as the packet path should be."""
 
-    def __init__(self, clock: Clock, lines: int, audio_streams: int, rng: random.Random) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        lines: int,
+        audio_streams: int,
+        rng: random.Random,
+        layers: tuple[float, ...] = LAYERS,
+    ) -> None:
         self._clock, self._rng = clock, rng
+        self.layer_rates = layers
         self.estimator = BandwidthEstimator()
         self.allocator = Allocator()
         self.pacer = Pacer(
@@ -220,7 +228,7 @@ class Downlink:
         now = self._clock.now
         estimator = self.estimator
         estimator.update(now)
-        lines = [Line(key, key, LAYERS) for key in self.lines]
+        lines = [Line(key, key, self.layer_rates) for key in self.lines]
         allocation = self.allocator.allocate(estimator.target - self.audio_rate, lines, now)
         for key, layer in allocation.layers.items():
             if layer is not None and layer != self.layers.get(key):
@@ -234,7 +242,7 @@ class Downlink:
         layer = self.layers.get(line)
         if layer is None:
             return
-        size = int(LAYERS[layer] / 8 / FPS * self._rng.uniform(0.7, 1.3))
+        size = int(self.layer_rates[layer] / 8 / FPS * self._rng.uniform(0.7, 1.3))
         if line in self._keyframe:
             self._keyframe.discard(line)
             size *= 4
@@ -323,11 +331,12 @@ def run(
     jitter: float = 0.0,
     burst: int = 0,
     seed: int = 1,
+    layers: tuple[float, ...] = LAYERS,
 ) -> Trace:
     """Simulate `duration` seconds; `rates` is [(from time, link bits/s), …] starting at 0."""
     rng = random.Random(seed)
     clock = Clock()
-    downlink = Downlink(clock, lines, audio_streams, rng)
+    downlink = Downlink(clock, lines, audio_streams, rng, layers)
     receiver = Receiver(clock, downlink, mode, delay)
     link = Link(
         clock,
