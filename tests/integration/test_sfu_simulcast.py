@@ -278,6 +278,30 @@ async def test_video_pauses_audio_continues_and_video_resumes_at_a_keyframe() ->
             await close_all(publisher, viewer)
 
 
+async def test_audio_is_never_dropped_for_video() -> None:
+    async with sfu_server() as (url, transport):
+        publisher, (viewer,) = await started(url, "Crowded")
+        try:
+            await wait_rid(viewer, publisher, "f", frames=10)
+            # The top layer stays allocated, but the pacer drains far slower than it arrives:
+            # its queue overflows and video is dropped. Audio goes around the pacer.
+            pacer = endpoint(transport, viewer).downlink.pacer
+            pacer.set_target(60_000)
+            pacer.set_target = lambda bits_per_s: None  # type: ignore[method-assign]
+            set_budget(transport, viewer, TOP)
+            audio = next(t for t in publisher.tracks if t.kind == "audio")
+            await asyncio.sleep(0.5)
+            heard_before, sent_before = viewer.received(publisher.id, "audio"), audio.sent
+            dropped_before = pacer.dropped
+            await asyncio.sleep(3)
+            assert pacer.dropped > dropped_before  # video was dropped…
+            heard = viewer.received(publisher.id, "audio") - heard_before
+            assert heard >= 0.95 * (audio.sent - sent_before)  # …and no audio
+            assert viewer.errors == [] and viewer.failures == []
+        finally:
+            await close_all(publisher, viewer)
+
+
 async def test_a_subscriber_that_stops_sending_feedback_gets_less_not_more() -> None:
     async with sfu_server() as (url, transport):
         publisher, (mute, fine) = await started(url, "Mute", "Fine")
