@@ -175,3 +175,18 @@ def test_an_up_step_taken_back_soon_doubles_the_hold_until_the_budget_is_clearly
     allocator.allocate(450_000, lines("a"), t + 6)
     allocator.allocate(5_000_000, lines("a"), t + 7)
     assert allocator.allocate(5_000_000, lines("a"), t + 7 + UP_HOLD).layers == {"a": 2}
+
+
+def test_a_link_that_shrank_under_a_fresh_up_step_does_not_slow_the_resume() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a", "b"), 0.0)
+    allocator.allocate(1_200_000, lines("a", "b"), 1.0)
+    assert allocator.allocate(1_200_000, lines("a", "b"), 1.0 + UP_HOLD).layers == {"a": 1, "b": 1}
+    # a limit is put on the link two seconds later: far below, not an up-step that failed
+    t = 3.0 + UP_HOLD
+    assert allocator.allocate(200_000, lines("a", "b"), t).layers == {"a": 0, "b": None}
+    allocator.allocate(400_000, lines("a", "b"), t + 1)
+    assert allocator.allocate(400_000, lines("a", "b"), t + 1 + RESUME_HOLD).layers == {
+        "a": 0,
+        "b": 0,
+    }

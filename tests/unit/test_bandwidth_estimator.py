@@ -106,6 +106,26 @@ def test_heavy_loss_cuts_and_light_loss_recovers() -> None:
     assert estimator.loss_bound is None or estimator.loss_bound > cut
 
 
+def test_losses_of_packets_sent_before_a_cut_do_not_cut_again() -> None:
+    estimator = BandwidthEstimator(start_bitrate=1_000_000)
+    path = Path(estimator, rate=None)
+    t = path.stream(0.0, 5.0, 1_000_000)
+    before = estimator.target
+    # The link shrank: half of 400 packets lost; the feedback on the second 200 comes late.
+    early, late = path.builder, FeedbackBuilder()
+    for i in range(400):
+        path.builder = early if i < 200 else late
+        path.send(1000, t, lost=i % 2 == 0)
+        t += 0.008
+    path.builder = early
+    path.feedback(t)
+    cut = estimator.target
+    assert cut < 0.9 * before
+    path.builder = late
+    path.feedback(t + 1.0)  # sent before the cut: the cut already answered them
+    assert estimator.target >= 0.95 * cut
+
+
 def test_remb_drives_the_estimate_without_twcc_and_rr_loss_bounds_it() -> None:
     estimator = BandwidthEstimator(start_bitrate=300_000)
     estimator.on_remb(700_000, 1.0)

@@ -19,7 +19,10 @@ FAILED_WITHIN seconds failed: the estimate swings about its own margin (a
 probe through a bursty bottleneck, the AIMD sawtooth), and trying again at
 the same budget would fail the same way, so the line's holds double
 (at most MAX_BACKOFF times) until an up-step sticks, or the budget grows
-to RECOVERED × the one the failed step was taken at (the link got better). The packet
+to RECOVERED × the one the failed step was taken at (the link got better).
+A budget that falls below LINK_CHANGED × the one an up-step was taken at
+says the link shrank (a limit was put on it), not that the step was too
+bold: no backoff then, or the line would resume twice as slowly. The packet
 path makes the switch at the target layer's next keyframe and asks for one.
 
 A new line starts at once on what fits with margin; if nothing fits yet
@@ -50,6 +53,7 @@ RESUME_HOLD = 2.0
 FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
 MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
 RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
+LINK_CHANGED = 0.5  # down below this share of an up-step's budget: the link shrank, no failure
 START_GRACE = 3.0  # seconds a new line that fits nothing yet is starting, not paused
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
 
@@ -197,6 +201,8 @@ class Allocator:
             return
         if fit is None or fit < layer:
             state.layer, state.since = fit, None  # down at once
+            if state.raised_at is not None and budget < LINK_CHANGED * state.raised_budget:
+                state.raised_at = None  # the link itself shrank: not the up-step's fault
             if state.raised_at is not None:  # ...and the last up-step failed
                 state.raised_at = None
                 state.backoff = min(state.backoff + 1, MAX_BACKOFF)

@@ -44,6 +44,14 @@ queue (the smallest one-way delay of a feedback above its 10-second
 minimum) exceeds 100 ms, so a link that shrank under us drains in about a
 second; it is what the allocator splits.
 
+Loss is counted only on packets sent after the target last fell
+(CUT_SHARE): when a link shrinks under us, the queue overflows for a
+moment and the feedback keeps reporting those losses for a few hundred ms
+after the delay-based cut has already corrected the rate. Counted again,
+they cut the loss bound twice more, to well below the link (traced on the
+500 kbit/s weak link: 1.7 Mbit/s → 377 kbit/s by delay, then 244 and 218 by
+stale loss, one video paused for five seconds while the link carried both).
+
 An SFU is application-limited most of the time (discrete layers under the
 estimate), so an overuse often comes from a burst (a keyframe, a layer
 switch) over an average the link carries. When the feedback shows the link
@@ -79,6 +87,7 @@ DELIVERED = 0.9  # acked/sent above this, and no standing queue: an overuse is a
 STANDING_QUEUE = 0.1  # seconds of standing queue that make it congestion, and...
 PUSHBACK_DRAIN = 1.0  # ...push the target down to drain the excess within about this long
 PROBE_MEMORY = 1.0  # seconds a probe result still explains an overuse
+CUT_SHARE = 0.9  # the target fell below this share of itself: a cut (losses before it are old)
 _REFERENCE_WRAP = (1 << 24) * TICKS_PER_REFERENCE * TICK
 _UNREPORTED, _LOST, _RECEIVED = 0, 1, 2
 
@@ -123,6 +132,8 @@ class BandwidthEstimator:
         self._last_stall_cut: float | None = None
         self._stalled = False  # the loss bound is a stall's, until feedback says otherwise
         self._probed: tuple[float, float] | None = None  # (when, rate) of the last probe result
+        self._cut_at = float("-inf")  # the target's last cut: losses of packets sent before it
+        self._level = float(start_bitrate)  # the target before pushback, to tell a cut
 
     @property
     def mode(self) -> str:
@@ -170,7 +181,7 @@ class BandwidthEstimator:
         stalled, self._stalled = self._stalled, False
         offset = self._reference(feedback.reference_time)
         delay, acked, sent, evaluator = self._delay, self._acked, self._sent, self._evaluator
-        reported = lost = 0
+        reported = lost = counted = counted_lost = 0
         highest = -1
         newest_send: float | None = None
         last_arrival: float | None = None
@@ -181,12 +192,15 @@ class BandwidthEstimator:
             if entry is None or entry[3] == _RECEIVED:
                 continue  # unknown, too old, or acknowledged already
             highest = max(highest, seq)
+            fresh = entry[0] >= self._cut_at  # sent at the rate the target allows now
             if entry[3] == _UNREPORTED:
                 reported += 1
+                counted += fresh
                 sent.add(entry[0], entry[1])
             if arrival is None:
                 if entry[3] == _UNREPORTED:
                     lost += 1
+                    counted_lost += fresh
                     entry[3] = _LOST
                 continue
             entry[3] = _RECEIVED  # (a packet reported lost may still turn up: late, not lost)
@@ -208,7 +222,7 @@ class BandwidthEstimator:
         if stalled and reported and lost < HIGH_LOSS * reported:
             if self._queue.delay < STANDING_QUEUE:
                 self._loss.bound = None  # the link was fine: the subscriber only fell silent
-        self._count_loss(reported, lost, now)
+        self._count_loss(counted, counted_lost, now)
         self.usage = Usage.OVERUSE if delay.take_overuse() else delay.usage
         for result in evaluator.finished(highest, now):
             rate = result.bitrate
@@ -237,12 +251,12 @@ class BandwidthEstimator:
                 and self._queue.delay < STANDING_QUEUE
             )
             self._aimd.update(self.usage, acked_rate, now, transient)
-        self._update_target()
+        self._update_target(now)
 
     def on_remb(self, bitrate: float, now: float) -> None:
         self._remb = float(bitrate)
         self._remb_at = now
-        self._update_target()
+        self._update_target(now)
 
     def on_loss_report(self, fraction_lost: float, now: float) -> None:
         """One RR block's fraction lost (0..1); ignored while TWCC counts every packet."""
@@ -255,7 +269,7 @@ class BandwidthEstimator:
                 delay_based=self.delay_based,
                 rtt=self.rtt,
             )
-            self._update_target()
+            self._update_target(now)
 
     def on_rtt(self, rtt: float, now: float) -> None:
         """An RTT measured from SR/RR (preferred over the feedback-based guess)."""
@@ -279,7 +293,7 @@ class BandwidthEstimator:
         self._stalled = self._twcc_at is not None
         bound = self.target if self._loss.bound is None else min(self._loss.bound, self.target)
         self._loss.bound = max(self.min_bitrate, bound * STALL_CUT)
-        self._update_target()
+        self._update_target(now)
 
     # -- probing --------------------------------------------------------------------------
 
@@ -339,13 +353,16 @@ class BandwidthEstimator:
             self._loss_reported = self._loss_lost = 0
             self._loss_since = now
 
-    def _update_target(self) -> None:
+    def _update_target(self, now: float) -> None:
         target = self.delay_based
         if self._twcc_at is not None and self._remb is not None:
             if self._remb_at is not None and self._twcc_at - self._remb_at < REMB_VALID:
                 target = min(target, self._remb)
         if self._loss.bound is not None:
             target = min(target, self._loss.bound)
+        if target < CUT_SHARE * self._level:
+            self._cut_at = now
+        self._level = target
         backlog = self._queue.delay - STANDING_QUEUE
         if backlog > 0 and self.acked_bitrate is not None:
             # A standing queue (the link shrank under us): send less than it carries
