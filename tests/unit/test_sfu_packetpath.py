@@ -58,7 +58,10 @@ class FakeHost:
 
     def send_video(self, item: tuple[Any, ...], size: int) -> None:
         line, second, seq, timestamp, head, tail = item
-        line.emit(second, seq, timestamp, head, tail, 0.0)
+        if second < 0:
+            line.history.resend(line, seq, 0.0)
+        else:
+            line.emit(second, seq, timestamp, head, tail, 0.0)
 
     def line_attached(self, line: OutboundLine) -> None:
         pass
@@ -271,6 +274,42 @@ def test_nacks_are_answered_with_rtx_from_the_history() -> None:
         first.sequence_number,
         first.payload,
     )
+
+
+def test_video_repairs_are_paced_and_none_for_a_paused_line_or_an_old_layer() -> None:
+    paced: list[tuple[Any, ...]] = []
+    host = FakeHost()
+    send = host.send_video
+
+    def pace(item: tuple[Any, ...], size: int) -> None:
+        paced.append(item)
+        if item[1] >= 0:
+            send(item, size)  # (media goes out: the history keeps it)
+
+    host.send_video = pace  # type: ignore[method-assign]
+    low = InboundStream(FakeUplink(), "video", 0, None)
+    low.bind(1)
+    high = InboundStream(FakeUplink(), "video", 1, None)
+    high.bind(2)
+    line, _ = video_line(host, low, high)
+    line.select(0)
+    feed(low, vp8_packet(1, 3000, 1, key=True))
+    feed(low, vp8_packet(2, 6000, 2))
+    before = [item[2] for item in paced]  # output sequence numbers of the low layer
+    paced.clear()
+    line.retransmit([before[1]], now=1.0)
+    assert [(item[1], item[2]) for item in paced] == [(-1, before[1])]  # to the pacer
+    paced.clear()
+    line.select(1)
+    feed(high, vp8_packet(10, 9000, 1, key=True))
+    paced.clear()
+    line.retransmit(before, now=1.0)
+    assert paced == []  # from before the switch's keyframe: of no use any more
+    line.select(None)
+    feed(high, vp8_packet(11, 12000, 2))
+    paced.clear()
+    line.retransmit(before, now=1.0)
+    assert paced == []  # paused: nothing is decoded before the resume's keyframe
 
 
 def test_audio_goes_out_on_arrival_and_reports_map_to_the_publishers_clock() -> None:
