@@ -16,7 +16,7 @@ current layer and asks for one. A pause takes effect at the next frame
 boundary. The packets sent lately answer NACKs and pad probes (history.py); sender
 reports map the line's timestamps to wall-clock time. Audio is kept in the
 history too: a subscriber that lost an Opus packet may NACK it (simulcast.py
-offers audio NACK), and it goes out again as it was.
+offers audio NACK), and it goes out again as it was, once, while still recent.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from roomtone.sfu.rtp.vp8 import Descriptor
 
 MAX_TS_JUMP = 5.0  # seconds: an SR-based timestamp step beyond this is not trusted
+AUDIO_REPAIR_PACKETS = 16  # an Opus packet older than this many (~320 ms) is not resent
 _NTP_UNIX_OFFSET = 2208988800
 
 
@@ -118,6 +119,7 @@ class OutboundLine:
         self.last_pid: int | None = None
         self.last_tl0: int | None = None
         self.history = History()
+        self._audio_resent: dict[int, None] = {}  # audio sequence numbers resent lately
         self.packets = 0
         self.octets = 0
         self.keyframe_requests = 0  # from the subscriber
@@ -371,8 +373,7 @@ class OutboundLine:
         if self.negotiated is None:
             return
         if not self.video:
-            for seq in lost:
-                self.history.resend(self, seq, now)
+            self._repair_audio(lost, now)
             return
         if self.stream is None or self.stopping or self.target is None:
             return
@@ -384,6 +385,26 @@ class OutboundLine:
             size = history.size(seq)
             if size:
                 self.host.send_video((self, -1, seq, 0, b"", b""), size)
+
+    def _repair_audio(self, lost: list[int], now: float) -> None:
+        """Each lost Opus packet once, and only while it can still be played.
+
+        A subscriber's jitter buffer NACKs what is late as well as what is
+        lost, again and again while a queue stands at its bottleneck; answered
+        every time, the repairs (250-400 kbit/s, traced at 150 kbit/s) kept the
+        queue standing and concealed a third of the audio they were to save.
+        """
+        if self.out_ext is None:
+            return
+        newest = self.out_ext & 0xFFFF
+        resent = self._audio_resent
+        for seq in lost:
+            if (newest - seq) & 0xFFFF >= AUDIO_REPAIR_PACKETS or seq in resent:
+                continue
+            resent[seq] = None
+            self.history.resend(self, seq, now)
+        while len(resent) > AUDIO_REPAIR_PACKETS:
+            del resent[next(iter(resent))]
 
     @property
     def can_pad(self) -> bool:

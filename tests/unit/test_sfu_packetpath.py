@@ -10,7 +10,7 @@ from typing import Any
 from aiortc.rtp import RtpPacket
 
 from roomtone.sfu.inbound import NACK_TRIES, InboundStream
-from roomtone.sfu.outbound import Negotiated, OutboundLine
+from roomtone.sfu.outbound import AUDIO_REPAIR_PACKETS, Negotiated, OutboundLine
 from roomtone.sfu.rtp import rtcp
 
 
@@ -349,6 +349,14 @@ def test_nacked_audio_goes_out_again_as_it_was() -> None:
         first.timestamp,
         first.payload,
     )
+    line.retransmit([first.sequence_number], 0.6)  # NACKed again (late, or a standing queue)
+    assert len(host.sent) == 4  # once is enough
+    for seq in range(3, 3 + AUDIO_REPAIR_PACKETS):
+        feed(stream, struct.pack("!BBHII", 0x80, 111, seq, seq * 960, 9) + bytes(20))
+    oldest = parsed(host.sent[0]).sequence_number
+    sent = len(host.sent)
+    line.retransmit([oldest], 1.0)
+    assert len(host.sent) == sent  # too old to be played
 
 
 def test_probe_padding_on_the_rtx_stream() -> None:
