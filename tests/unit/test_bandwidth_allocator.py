@@ -190,3 +190,13 @@ def test_a_link_that_shrank_under_a_fresh_up_step_does_not_slow_the_resume() -> 
         "a": 0,
         "b": 0,
     }
+
+
+def test_a_playing_line_a_little_short_keeps_its_lowest_layer_instead_of_pausing() -> None:
+    single = [Line("a", "pub-a", (490_000.0,)), Line("b", "pub-b", (157_000.0,))]
+    allocator = Allocator()
+    assert allocator.allocate(800_000, single, 0.0).layers == {"a": 0, "b": 0}
+    # the estimate dips 1 % below the sum (647 k): both keep playing
+    assert allocator.allocate(640_000, single, 1.0).layers == {"a": 0, "b": 0}
+    # far below it, one pauses at once
+    assert allocator.allocate(500_000, single, 2.0).layers == {"a": 0, "b": None}

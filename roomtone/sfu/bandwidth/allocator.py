@@ -25,6 +25,14 @@ says the link shrank (a limit was put on it), not that the step was too
 bold: no backoff then, or the line would resume twice as slowly. The packet
 path makes the switch at the target layer's next keyframe and asks for one.
 
+A playing line pauses only when the lowest layers exceed the budget by
+more than PAUSE_SLACK (it goes to its lowest layer otherwise): a pause costs
+seconds of frozen picture and a keyframe, while a little too much makes a
+queue the estimate then answers (and pauses for, if the link really is that
+small). A single-layer publication has nothing lower to go to: its line went
+from playing to paused whenever the estimate dipped a few percent below the
+sum on a fat link. The resume margin keeps the two apart.
+
 A new line starts at once on what fits with margin; if nothing fits yet
 (the estimate starts low, before the first probe has measured the link),
 it starts as soon as its lowest layer fits, without the resume hold: it
@@ -53,6 +61,7 @@ RESUME_HOLD = 2.0
 FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
 MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
 RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
+PAUSE_SLACK = 1.2  # a playing line pauses only when the lowest layers exceed the budget by more
 LINK_CHANGED = 0.5  # down below this share of an up-step's budget: the link shrank, no failure
 START_GRACE = 3.0  # seconds a new line that fits nothing yet is starting, not paused
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
@@ -141,6 +150,7 @@ class Allocator:
         fit = fit_layers(budget, rates)
         fit_up = _cap(fit_layers(budget / self.up_margin, rates), fit)
         fit_resume = _cap(fit_layers(budget / self.resume_margin, rates), fit)
+        fit_keep = fit_layers(budget * PAUSE_SLACK, rates)
         desired = fit_layers(budget, [self._guess(line) for line in lines])
         states = {}
         choices = {}
@@ -151,7 +161,8 @@ class Allocator:
                 state = _State(fit_up[i], now)
                 state.fresh = state.layer is None
             else:
-                self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], budget, now)
+                keep = fit_keep[i] is not None
+                self._step(state, fit[i], fit_up[i], fit_resume[i], keep, rates[i], budget, now)
             states[line.key] = state
             starting = state.fresh and now - state.appeared < START_GRACE
             choices[line.key] = Choice(line.publication, state.layer, desired[i], starting)
@@ -167,6 +178,7 @@ class Allocator:
         fit: int | None,
         fit_up: int | None,
         fit_resume: int | None,
+        keep: bool,
         rates: list[float | None],
         budget: float,
         now: float,
@@ -199,6 +211,8 @@ class Allocator:
                 state.layer, state.since, state.raised_at = fit_resume, None, now
                 state.raised_budget = budget
             return
+        if fit is None and keep:
+            fit = _next_layer(rates, -1)  # short by less than PAUSE_SLACK: its lowest, not a pause
         if fit is None or fit < layer:
             state.layer, state.since = fit, None  # down at once
             if state.raised_at is not None and budget < LINK_CHANGED * state.raised_budget:
