@@ -9,6 +9,7 @@ the app's 640x480. A and B capture 960x540 here, C 640x480.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,3 +66,44 @@ def test_chromium_simulcast_is_received_and_forwarded(
             lambda p=participant, low=lowest: sending_simulcast(p, low),
         )
         assert set(layers) - {"uplink"} == rids, layers
+
+
+# Remembers whether any tile of the page ever said its video was paused.
+EVER_PAUSED_JS = """
+window.__everPaused = false;
+new MutationObserver(() => {
+  if (document.querySelector('[data-video-paused="true"]')) window.__everPaused = true;
+}).observe(document, {subtree: true, childList: true, attributes: true,
+                      attributeFilter: ['data-video-paused']});
+"""
+
+
+def test_single_layer_publishers_play_at_once_and_never_show_paused(
+    server_for: Callable[[str], ServerProcess], new_page: Callable[..., Page]
+) -> None:
+    """A client that does not simulcast (one ~1 Mbit/s layer at 640x480, above where a
+    subscriber's estimate starts) and one whose camera is too small for several layers
+    (320x240): every subscriber plays them full size, and no tile ever says "paused"."""
+    server = server_for("sfu")
+    plain = new_page(small_video=False)  # 640x480, one encoding
+    plain.context.add_init_script("window.__roomtoneNoSimulcast = true;")
+    small = new_page()  # 320x240: one encoding
+    viewer = new_page(small_video=False)
+    pages = (plain, small, viewer)
+    for page in pages:
+        page.context.add_init_script(EVER_PAUSED_JS)
+    joined = [join(page, server.url, name) for page, name in zip(pages, "PSV", strict=True)]
+    everyone = {p.self_id: p for p in joined}
+    for pid, participant in everyone.items():
+        wait_for_remote_media(participant, set(everyone) - {pid}, "sfu")
+    assert outbound(joined[0]).keys() - {"uplink"} == {""}  # one plain encoding each
+    assert outbound(joined[1]).keys() - {"uplink"} == {""}
+
+    def full_size() -> bool:  # (Chromium may start its one encoding smaller, for its uplink)
+        sizes = {v["peer"]: v["width"] for v in joined[2].remote_videos()}
+        return sizes.get(joined[0].self_id) == 640 and sizes.get(joined[1].self_id) == 320
+
+    wait_until("the viewer to play both at their capture size", full_size)
+    time.sleep(3)
+    for participant in joined:
+        assert not participant.page.evaluate("window.__everPaused"), participant.name
