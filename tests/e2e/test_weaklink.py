@@ -113,15 +113,32 @@ def test_sfu_weak_downlink_gets_the_layers_that_fit_and_the_others_are_untouched
 
         net.lift(link, Direction.DOWN)
         lifted = time.monotonic()
-        wait_until(
-            "C back on the top layer of both",
-            lambda: top_layer(call),
-            timeout=TOP_LAYER_WITHIN_S,
-        )
+        try:
+            wait_until(
+                "C back on the top layer of both",
+                lambda: top_layer(call),
+                timeout=TOP_LAYER_WITHIN_S,
+            )
+        except AssertionError:
+            print("not on the top layer; what everyone sends now:\n" + sending(call))
+            raise
         print(f"lifted: top layer after {time.monotonic() - lifted:.1f} s")
         assert paused_tiles(call) == 0
         if busy:
             pytest.skip(f"machine too busy to judge C's figures at 500 kbit/s: {busy}")
+
+
+def sending(call: ThreeWayCall) -> str:
+    """Each participant's outbound video over 2 s (a publisher may have dropped a layer)."""
+    reports = call.measure(2).reports
+    return "\n".join(
+        f"{name}: "
+        + ", ".join(
+            f"{v.width}x{v.height} {v.fps:.0f} fps {v.kbit_per_s:.0f} kbit/s ({v.limited_by})"
+            for v in report.sent_video
+        )
+        for name, report in reports.items()
+    )
 
 
 def paused_tiles(call: ThreeWayCall) -> int:
