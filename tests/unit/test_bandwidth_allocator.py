@@ -200,3 +200,17 @@ def test_a_playing_line_a_little_short_keeps_its_lowest_layer_instead_of_pausing
     assert allocator.allocate(640_000, single, 1.0).layers == {"a": 0, "b": 0}
     # far below it, one pauses at once
     assert allocator.allocate(500_000, single, 2.0).layers == {"a": 0, "b": None}
+
+
+def test_a_lifted_link_shortens_the_holds() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a"), 0.0)
+    assert allocator.allocate(50_000, lines("a"), 1.0).layers == {"a": None}  # paused
+    # the limit is lifted: a budget far above every layer resumes and steps up quickly
+    allocator.allocate(5_000_000, lines("a"), 2.0)
+    assert allocator.allocate(5_000_000, lines("a"), 2.0 + RESUME_HOLD / 2).layers == {"a": 2}
+    # just above what a step needs: the full hold
+    other = Allocator()
+    other.allocate(400_000, lines("b"), 0.0)
+    other.allocate(700_000, lines("b"), 1.0)
+    assert other.allocate(700_000, lines("b"), 1.0 + UP_HOLD / 2).layers == {"b": 0}

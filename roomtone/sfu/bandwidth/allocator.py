@@ -14,9 +14,14 @@ Hysteresis (layers must not flap; each switch costs a keyframe): a line
 goes down, or pauses, at once when its layer no longer fits. It goes up only
 after the budget has fit the higher layer with UP_MARGIN to spare for
 UP_HOLD seconds, and resumes from a pause after RESUME_HOLD with
-RESUME_MARGIN. An up-step or resume that has to be taken back within
-FAILED_WITHIN seconds failed: the estimate swings about its own margin (a
-probe through a bursty bottleneck, the AIMD sawtooth), and trying again at
+RESUME_MARGIN; both holds shrink to FAST_HOLD_SHARE when the budget covers
+the step FAST_MARGIN times over (a limit lifted: the probes found a link far
+above what is sent, and waiting the full holds put the subscriber back on the
+top layer only after 12-16 s, traced in the browser test; a probe's swing
+around a link that carries the step is well under 1.5×). An up-step or
+resume that has to be taken back within FAILED_WITHIN seconds failed: the
+estimate swings about its own margin (a probe through a bursty bottleneck,
+the AIMD sawtooth), and trying again at
 the same budget would fail the same way, so the line's holds double
 (at most MAX_BACKOFF times) until an up-step sticks, or the budget grows
 to RECOVERED × the one the failed step was taken at (the link got better).
@@ -62,6 +67,8 @@ FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
 MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
 RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
 PAUSE_SLACK = 1.2  # a playing line pauses only when the lowest layers exceed the budget by more
+FAST_MARGIN = 1.5  # a budget this many times the step's cost...
+FAST_HOLD_SHARE = 0.2  # ...shortens its hold to this share (a link that was lifted)
 LINK_CHANGED = 0.5  # down below this share of an up-step's budget: the link shrank, no failure
 START_GRACE = 3.0  # seconds a new line that fits nothing yet is starting, not paused
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
@@ -151,6 +158,7 @@ class Allocator:
         fit_up = _cap(fit_layers(budget / self.up_margin, rates), fit)
         fit_resume = _cap(fit_layers(budget / self.resume_margin, rates), fit)
         fit_keep = fit_layers(budget * PAUSE_SLACK, rates)
+        fit_fast = _cap(fit_layers(budget / FAST_MARGIN, rates), fit)
         desired = fit_layers(budget, [self._guess(line) for line in lines])
         states = {}
         choices = {}
@@ -162,7 +170,8 @@ class Allocator:
                 state.fresh = state.layer is None
             else:
                 keep = fit_keep[i] is not None
-                self._step(state, fit[i], fit_up[i], fit_resume[i], keep, rates[i], budget, now)
+                fits = (fit[i], fit_up[i], fit_resume[i], fit_fast[i])
+                self._step(state, *fits, keep, rates[i], budget, now)
             states[line.key] = state
             starting = state.fresh and now - state.appeared < START_GRACE
             choices[line.key] = Choice(line.publication, state.layer, desired[i], starting)
@@ -178,6 +187,7 @@ class Allocator:
         fit: int | None,
         fit_up: int | None,
         fit_resume: int | None,
+        fit_fast: int | None,
         keep: bool,
         rates: list[float | None],
         budget: float,
@@ -207,7 +217,7 @@ class Allocator:
                 state.layer, state.since, state.fresh = fit_resume, None, False
             elif state.since is None:
                 state.since = now
-            elif now - state.since >= self.resume_hold * 2**state.backoff:
+            elif now - state.since >= self._hold(self.resume_hold, fit_fast, fit_resume, state):
                 state.layer, state.since, state.raised_at = fit_resume, None, now
                 state.raised_budget = budget
             return
@@ -225,11 +235,18 @@ class Allocator:
         if fit_up is not None and fit_up > layer:
             if state.since is None:
                 state.since = now
-            elif now - state.since >= self.up_hold * 2**state.backoff:
+            elif now - state.since >= self._hold(self.up_hold, fit_fast, fit_up, state):
                 state.layer, state.since, state.raised_at = fit_up, None, now
                 state.raised_budget = budget
         else:
             state.since = None
+
+    @staticmethod
+    def _hold(hold: float, fit_fast: int | None, step: int | None, state: _State) -> float:
+        """How long the budget must have fit `step` first: shorter when it fits it twice over."""
+        if fit_fast is not None and step is not None and fit_fast >= step:
+            hold *= FAST_HOLD_SHARE
+        return hold * 2**state.backoff
 
     def _guess(self, line: Line) -> list[float | None]:
         """Every layer's bitrate, arriving or not: measured, remembered, or extrapolated."""
