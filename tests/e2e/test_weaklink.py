@@ -85,7 +85,8 @@ def test_sfu_weak_downlink_gets_the_layers_that_fit_and_the_others_are_untouched
         return new_context(small_video=False)
 
     with weak_call(big_video, server_for("sfu"), "sfu") as (call, net):
-        time.sleep(3)  # every subscriber on the top layer
+        # Every subscriber on the top layer (a new line starts lower and steps up).
+        wait_until("everyone on the top layer", lambda: all_on_top(call), timeout=30)
         baseline = call.measure(10)
         print("baseline\n" + baseline.describe())
         link = call.weak_link()
@@ -145,6 +146,15 @@ def paused_tiles(call: ThreeWayCall) -> int:
     """C's remote tiles that say their video is paused."""
     page = call.participants[WEAK].page
     return page.locator('[data-testid="remote-tile"][data-video-paused="true"]').count()
+
+
+def all_on_top(call: ThreeWayCall) -> bool:
+    """Every participant plays both remote videos at the capture's full size."""
+    return all(
+        len(videos := probe.snapshot()["videos"]) == 2
+        and all(v["width"] >= 640 for v in videos.values())
+        for probe in call.probes.values()
+    )
 
 
 def top_layer(call: ThreeWayCall) -> bool:
