@@ -12,7 +12,11 @@ worker processes, two per process) publish pre-encoded 320x240@30 VP8 +
   frame left the publisher's track. "Added" subtracts the same measurement
   over a direct aiortc-to-aiortc connection (no server).
 
-Usage: python bench/sfu.py [--sizes 3,5,8] [--seconds 10] [--modes sfu,reference]
+Mode `simulcast`: the same SFU, every participant publishing three simulcast layers
+(tests/simulcastpeer.py: q/h/f at 80x60, 160x120, 320x240, ~40/120/600 kbit/s), each
+receiver getting the top one; no latency figure (its clips carry no barcode).
+
+Usage: python bench/sfu.py [--sizes 3,5,8] [--seconds 10] [--modes sfu,simulcast,reference]
 Results: bench/out/sfu.json, a Markdown table on stdout, docs/img/sfu-bench.png
 (if matplotlib is installed).
 """
@@ -47,6 +51,7 @@ PER_WORKER = 2  # participants per client process (see bench/sfuworker.py)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 COMMANDS = {
     "sfu": [sys.executable, "-m", "roomtone", "serve"],
+    "simulcast": [sys.executable, "-m", "roomtone", "serve"],
     "reference": [sys.executable, str(ROOT / "bench" / "refserver.py")],
 }
 
@@ -149,11 +154,13 @@ async def run_case(mode: str, n: int, seconds: float, warmup: float) -> Result:
     workers = [await WorkerProcess.start() for _ in range(max(placement) + 1)]
     try:
         with server(mode) as (proc, url):
-            first = (await workers[0].ask(cmd="join", url=url, names=["P0"]))["ids"][0]
+            simulcast = mode == "simulcast"
+            joined = await workers[0].ask(cmd="join", url=url, names=["P0"], simulcast=simulcast)
+            first = joined["ids"][0]
             for i in range(1, n):
-                decode_of = first if i == n - 1 else None
+                decode_of = first if i == n - 1 and not simulcast else None
                 await workers[placement[i]].ask(
-                    cmd="join", url=url, names=[f"P{i}"], decode_of=decode_of
+                    cmd="join", url=url, names=[f"P{i}"], decode_of=decode_of, simulcast=simulcast
                 )
 
             async def report() -> tuple[dict[tuple[str, str, str], int], float, list[float]]:
@@ -269,11 +276,16 @@ def plot(results: list[Result], path: Path) -> bool:
         print("matplotlib is not installed: no plot (pip install matplotlib)", file=sys.stderr)
         return False
     fig, (cpu_ax, fps_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    for mode, style in (("sfu", "o-"), ("reference", "s--")):
+    labels = {
+        "sfu": "Roomtone SFU (forwarding)",
+        "simulcast": "Roomtone SFU, 3 simulcast layers in",
+        "reference": "MediaRelay (transcoding)",
+    }
+    for mode, style in (("sfu", "o-"), ("simulcast", "^-"), ("reference", "s--")):
         rows = [r for r in results if r.mode == mode]
         if not rows:
             continue
-        label = "Roomtone SFU (forwarding)" if mode == "sfu" else "MediaRelay (transcoding)"
+        label = labels[mode]
         sizes = [r.participants for r in rows]
         cpu_ax.plot(sizes, [r.server_cpu for r in rows], style, label=label)
         fps_ax.plot(sizes, [r.video_fps_mean for r in rows], style, label=label)

@@ -5,7 +5,8 @@ Python process cannot receive 8 participants' worth of streams without
 dropping packets; the benchmark spreads participants over a few of these.
 Commands arrive as JSON lines on stdin, replies go to stdout:
 
-  {"cmd": "join", "url": U, "names": [...], "decode_of": ID|null} → {"ids": [...]}
+  {"cmd": "join", "url": U, "names": [...], "decode_of": ID|null, "simulcast": bool}
+      → {"ids": [...]}   (simulcast: tests/simulcastpeer.py publishers, three layers)
   {"cmd": "measure", "on": true|false}                              → {}
   {"cmd": "report"} → {"counts": [[receiver, sender, kind, n]…], "cpu": s, "latencies": […]}
   {"cmd": "quit"}
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.sfupeer import SfuPeer, audio_clip, read_barcode, video_clip  # noqa: E402
+from tests.simulcastpeer import SimulcastPeer  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -56,7 +58,8 @@ class Worker:
             ids = []
             for name in command["names"]:
                 decode = {command["decode_of"]} if command.get("decode_of") else None
-                peer = SfuPeer(
+                kind = SimulcastPeer if command.get("simulcast") else SfuPeer
+                peer = kind(
                     command["url"],
                     name,
                     clips=self.clips,

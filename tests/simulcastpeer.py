@@ -108,13 +108,15 @@ class Layer:
         return {frame_digest(f): (i, is_vp8_keyframe(f)) for i, f in enumerate(self.clip.frames)}
 
 
-def simulcast_offer(sdp: str, rids: list[str]) -> str:
-    """aiortc's offer as Chrome writes a simulcast one: rid extensions, a=rid, a=simulcast,
-    and no a=ssrc lines in the video section."""
+def simulcast_offer(sdp: str, rids: list[str], mid: str | None = None) -> str:
+    """aiortc's offer (or answer) as Chrome writes a simulcast one: rid extensions, a=rid,
+    a=simulcast, and no a=ssrc lines in the video section (the one of `mid`, if given:
+    the others receive)."""
     head, sections = split_sections(sdp)
     out = []
     for section in sections:
-        if section.startswith("m=video"):
+        ours = mid is None or f"a=mid:{mid}\r\n" in section or f"a=mid:{mid}\n" in section
+        if section.startswith("m=video") and ours:
             lines = [
                 line
                 for line in section.splitlines(keepends=True)
@@ -147,6 +149,8 @@ class SimulcastPeer(SfuPeer):
         self.layers_messages: list[dict[str, Any]] = []
         self._pump: asyncio.Task[None] | None = None
         self._video_mid: str | None = None
+        self._video: Any = None  # our own sendonly video transceiver
+        self.sent_sdp = ""  # the last description sent, as sent
         self._dtls: Any = None
 
     async def join(self, *, publish: bool = True, offer: bool = True) -> SimulcastPeer:
@@ -158,7 +162,7 @@ class SimulcastPeer(SfuPeer):
         transceiver.setCodecPreferences([c for c in caps if c.mimeType.lower() == "audio/opus"])
         adapter.install_packer(transceiver.sender, OpusPacker())
         self.tracks.append(audio)
-        video = self.pc.addTransceiver("video", direction="sendonly")
+        video = self._video = self.pc.addTransceiver("video", direction="sendonly")
         caps = RTCRtpSender.getCapabilities("video").codecs
         video.setCodecPreferences(
             [c for c in caps if c.mimeType.lower() in ("video/vp8", "video/rtx")]
@@ -171,9 +175,19 @@ class SimulcastPeer(SfuPeer):
     async def send_offer(self) -> str:
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
-        sdp = simulcast_offer(self.pc.localDescription.sdp, [layer.rid for layer in self.layers])
-        await self.signal({"description": {"type": "offer", "sdp": sdp}})
-        return sdp
+        await self.signal({"description": {"type": "offer", "sdp": self.pc.localDescription.sdp}})
+        return self.sent_sdp
+
+    async def signal(self, data: dict[str, Any]) -> None:
+        """Every description we send has our video m-line as Chrome's simulcast one: its
+        answers to the server's offers too (aiortc's own would drop the rids)."""
+        description = data.get("description")
+        if description is not None:
+            mid = self._video.mid if self._video is not None else None
+            sdp = simulcast_offer(description["sdp"], [layer.rid for layer in self.layers], mid)
+            self.sent_sdp = sdp
+            data = {**data, "description": {**description, "sdp": sdp}}
+        await super().signal(data)
 
     @staticmethod
     def prepare_clips() -> None:
@@ -192,7 +206,8 @@ class SimulcastPeer(SfuPeer):
 
     async def _connected(self) -> Any:
         while True:
-            video = next((t for t in self.pc.getTransceivers() if t.kind == "video"), None)
+            # Our own m-line: the server's (receiving) ones may come first when others publish.
+            video = self._video
             if video is not None and video.mid is not None:
                 dtls = video.sender.transport
                 if dtls.state == "connected":

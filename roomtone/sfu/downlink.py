@@ -168,7 +168,10 @@ class Downlink:
 
     def _send_paced(self, item: tuple[Any, ...]) -> None:
         line, second, seq, timestamp, head, tail = item
-        line.emit(second, seq, timestamp, head, tail, time.monotonic())
+        if second < 0:  # a NACKed packet (OutboundLine.retransmit)
+            line.history.resend(line, seq, time.monotonic())
+        else:
+            line.emit(second, seq, timestamp, head, tail, time.monotonic())
 
     def send_packet(self, packet: bytes, transport_seq: int, now: float) -> None:
         if not self.host.send_rtp(packet):

@@ -161,7 +161,7 @@ class Endpoint:
             if now - self._measured >= MEASURE_INTERVAL:
                 self.uplink.measure(now - self._measured)
                 self._measured = now
-                self.uplink.announce_layers()
+                self.uplink.announce_layers(now)
             self.downlink.tick(now)
             if now - self._reported >= REPORT_INTERVAL * (0.5 + random.random()):
                 self._reported = now

@@ -41,6 +41,14 @@ class History:
         self._rtx_seq = (seq + 1) & 0xFFFF
         return seq
 
+    def size(self, seq: int) -> int:
+        """Bytes packet `seq` takes when resent (RTX: 2 more), 0 if it is gone."""
+        head = self.heads[seq & MASK]
+        tail = self.tails[seq & MASK]
+        if head is None or tail is None or (head[2] << 8 | head[3]) != seq:
+            return 0
+        return len(head) + len(tail) + 2
+
     def resend(self, line: OutboundLine, seq: int, now: float) -> int:
         """Send packet `seq` again (RTX when negotiated); bytes sent, 0 if it is gone."""
         head = self.heads[seq & MASK]

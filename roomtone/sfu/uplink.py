@@ -11,7 +11,13 @@ RTCP to the publisher: NACKs for gaps (inbound.py decides when), PLIs per
 layer, receiver reports, and uplink congestion feedback: transport-wide CC
 feedback when the client negotiated it (its own congestion control adapts
 its encodings), REMB otherwise. `layers` messages tell a simulcast
-publisher which rids anyone receives.
+publisher which rids anyone receives: a rid someone starts to want is
+announced at once, one nobody wants any more only after LAYER_OFF_AFTER
+seconds, and nothing is announced while nobody subscribes. A browser whose
+encoding was switched off stops probing its uplink for it: Chromium,
+asked for its top layer again, kept its uplink estimate (and so the layer)
+where the two lower ones had left it, so a layer goes off only when it has
+clearly been given up, not at a subscriber's first cautious allocation.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 FIXED = header.FIXED
 EXTENSION_HEADER = header.EXTENSION_HEADER
 UNBOUND_MAX = 64  # SSRCs remembered as unbindable until the next negotiation
+LAYER_OFF_AFTER = 10.0  # seconds a rid goes unwanted before the publisher may stop it
 
 
 class UplinkHost(Protocol):
@@ -61,6 +68,7 @@ class Uplink:
         self.feedback: FeedbackBuilder | None = None
         self._remb: BurstEstimator | None = None
         self._layers_sent: dict[Layers, list[str]] = {}
+        self._wanted_at: dict[Layers, dict[str, float]] = {}  # rid → when last wanted
 
     # --- negotiation -----------------------------------------------------------------------
 
@@ -260,14 +268,24 @@ class Uplink:
         for stream in self.streams():
             stream.measure(elapsed)
 
-    def announce_layers(self) -> None:
+    def announce_layers(self, now: float) -> None:
         """Tell each simulcast publisher which rids anyone receives, when that changes."""
         for feed in self.feeds:
             mid = feed.publication.transceiver.mid
             if not feed.simulcast or feed.closed or mid is None or not feed.publication.live:
                 continue
             wanted = feed.wanted()
-            if self._layers_sent.get(feed) == wanted:
+            if not wanted:
+                continue  # nobody subscribes: leave the encodings as they are
+            # Every rid counts as wanted when the first subscriber came (the publisher
+            # sends them all until told otherwise).
+            times = self._wanted_at.setdefault(feed, dict.fromkeys(feed.rids, now))
+            for rid in wanted:
+                times[rid] = now
+            active = [
+                rid for rid in feed.rids if now - times.get(rid, -LAYER_OFF_AFTER) < LAYER_OFF_AFTER
+            ]
+            if self._layers_sent.get(feed) == active:
                 continue
-            self._layers_sent[feed] = wanted
-            self.host.notify(protocol.layers(mid, wanted))
+            self._layers_sent[feed] = active
+            self.host.notify(protocol.layers(mid, active))

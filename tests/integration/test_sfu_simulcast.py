@@ -27,7 +27,7 @@ from aiohttp import web
 from roomtone.app import create_app
 from roomtone.config import ServerConfig, load_server_config
 from roomtone.room import Room
-from roomtone.sfu import SfuTransport
+from roomtone.sfu import SfuTransport, uplink
 from roomtone.sfu import aiortc_adapter as adapter
 from roomtone.sfu.endpoint import Endpoint
 from tests.sfupeer import SfuPeer, audio_clip, video_clip
@@ -278,6 +278,30 @@ async def test_video_pauses_audio_continues_and_video_resumes_at_a_keyframe() ->
             await close_all(publisher, viewer)
 
 
+async def test_audio_is_never_dropped_for_video() -> None:
+    async with sfu_server() as (url, transport):
+        publisher, (viewer,) = await started(url, "Crowded")
+        try:
+            await wait_rid(viewer, publisher, "f", frames=10)
+            # The top layer stays allocated, but the pacer drains far slower than it arrives:
+            # its queue overflows and video is dropped. Audio goes around the pacer.
+            pacer = endpoint(transport, viewer).downlink.pacer
+            pacer.set_target(60_000)
+            pacer.set_target = lambda bits_per_s: None  # type: ignore[method-assign]
+            set_budget(transport, viewer, TOP)
+            audio = next(t for t in publisher.tracks if t.kind == "audio")
+            await asyncio.sleep(0.5)
+            heard_before, sent_before = viewer.received(publisher.id, "audio"), audio.sent
+            dropped_before = pacer.dropped
+            await asyncio.sleep(3)
+            assert pacer.dropped > dropped_before  # video was dropped…
+            heard = viewer.received(publisher.id, "audio") - heard_before
+            assert heard >= 0.95 * (audio.sent - sent_before)  # …and no audio
+            assert viewer.errors == [] and viewer.failures == []
+        finally:
+            await close_all(publisher, viewer)
+
+
 async def test_a_subscriber_that_stops_sending_feedback_gets_less_not_more() -> None:
     async with sfu_server() as (url, transport):
         publisher, (mute, fine) = await started(url, "Mute", "Fine")
@@ -330,7 +354,11 @@ async def test_loss_on_the_publisher_leg_of_a_layer_is_repaired_with_rtx() -> No
             await close_all(publisher, viewer)
 
 
-async def test_the_publisher_hears_which_layers_are_received() -> None:
+async def test_the_publisher_hears_which_layers_are_received(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rid goes off only after nobody wanted it for LAYER_OFF_AFTER: shortened here.
+    monkeypatch.setattr(uplink, "LAYER_OFF_AFTER", 2.0)
     async with sfu_server() as (url, transport):
         publisher, (viewer,) = await started(url, "Viewer", honor_layers=True)
         try:
@@ -341,7 +369,8 @@ async def test_the_publisher_hears_which_layers_are_received() -> None:
                     {"type": "layers", "mid": mid, "active": active}
                 ]
 
-            # The top layer, and the lowest (where a paused line would resume): not h.
+            # The top layer, and the lowest (where a paused line would resume): not h, once
+            # nobody has wanted it for LAYER_OFF_AFTER.
             await publisher.wait_for(lambda: told(["q", "f"]))
             h = next(layer for layer in publisher.layers if layer.rid == "h")
             await asyncio.sleep(0.5)

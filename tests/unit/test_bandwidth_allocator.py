@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from roomtone.sfu.bandwidth.allocator import (
+    FAILED_WITHIN,
     RESUME_HOLD,
+    START_GRACE,
     UP_HOLD,
     Allocator,
     Line,
@@ -46,6 +48,21 @@ def test_a_new_line_starts_at_what_fits_with_margin() -> None:
     assert allocation.layers == {"a": 1, "b": 0}
     assert allocation.used == Q + H and allocation.wanted == 2 * F
     assert allocation.limited and allocation.paused == frozenset()
+
+
+def test_a_new_single_layer_line_is_starting_not_paused_while_the_estimate_catches_up() -> None:
+    single = (1_500_000.0,)
+    allocator = Allocator()
+    allocation = allocator.allocate(250_000, lines("a", layers=single), 0.0)
+    # fits nothing at the start estimate: not forwarded yet, but no paused notice either
+    assert allocation.layers == {"a": None} and allocation.paused == frozenset()
+    # the probes find the link: it starts at once, without the resume hold
+    assert allocator.allocate(2_000_000, lines("a", layers=single), 1.0).layers == {"a": 0}
+    # on a link that never carries it, it is paused once the grace is over
+    other = Allocator()
+    other.allocate(250_000, lines("b", layers=single), 0.0)
+    assert other.allocate(250_000, lines("b", layers=single), START_GRACE - 0.1).paused == set()
+    assert other.allocate(250_000, lines("b", layers=single), START_GRACE).paused == {"b"}
 
 
 def test_up_only_after_the_budget_fit_with_margin_for_a_while_down_at_once() -> None:
@@ -125,3 +142,75 @@ def test_remembered_bitrates_of_layers_that_went_off() -> None:
     allocation = allocator.allocate(900_000, [Line("m", "p", (Q, None, None))], 1.0)
     # h (500 k) is remembered and fits; f (1.3 M) does not
     assert allocation.lines["m"].desired == 1
+
+
+def test_a_new_line_that_fits_nothing_starts_as_soon_as_its_lowest_layer_fits() -> None:
+    allocator = Allocator()
+    assert allocator.allocate(100_000, lines("a"), 0.0).layers == {"a": None}
+    # the first probe measured the link: no resume hold for a line that never played
+    assert allocator.allocate(2_000_000, lines("a"), 0.3).layers == {"a": 2}
+    # once it played, a pause resumes only after the hold
+    allocator.allocate(100_000, lines("a"), 1.0)
+    assert allocator.allocate(2_000_000, lines("a"), 1.1).layers == {"a": None}
+    assert allocator.allocate(2_000_000, lines("a"), 1.1 + RESUME_HOLD).layers == {"a": 2}
+
+
+def test_an_up_step_taken_back_soon_doubles_the_hold_until_the_budget_is_clearly_better() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a"), 0.0)
+    allocator.allocate(700_000, lines("a"), 1.0)
+    assert allocator.allocate(700_000, lines("a"), 1.0 + UP_HOLD).layers == {"a": 1}
+    t = 5.0
+    assert allocator.allocate(450_000, lines("a"), t).layers == {"a": 0}  # failed within 10 s
+    allocator.allocate(700_000, lines("a"), t + 0.1)
+    assert allocator.allocate(700_000, lines("a"), t + 0.1 + UP_HOLD).layers == {"a": 0}
+    assert allocator.allocate(700_000, lines("a"), t + 0.1 + 2 * UP_HOLD).layers == {"a": 1}
+    # it stuck this time (FAILED_WITHIN): the next try waits the base hold again
+    t += 0.1 + 2 * UP_HOLD + FAILED_WITHIN
+    allocator.allocate(700_000, lines("a"), t)
+    assert allocator.allocate(400_000, lines("a"), t + 1).layers == {"a": 0}
+    allocator.allocate(700_000, lines("a"), t + 2)
+    assert allocator.allocate(700_000, lines("a"), t + 2 + UP_HOLD).layers == {"a": 1}
+    # failed again, then the link gets much better: no waiting for old failures
+    allocator.allocate(450_000, lines("a"), t + 6)
+    allocator.allocate(5_000_000, lines("a"), t + 7)
+    assert allocator.allocate(5_000_000, lines("a"), t + 7 + UP_HOLD).layers == {"a": 2}
+
+
+def test_a_link_that_shrank_under_a_fresh_up_step_does_not_slow_the_resume() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a", "b"), 0.0)
+    allocator.allocate(1_200_000, lines("a", "b"), 1.0)
+    assert allocator.allocate(1_200_000, lines("a", "b"), 1.0 + UP_HOLD).layers == {"a": 1, "b": 1}
+    # a limit is put on the link two seconds later: far below, not an up-step that failed
+    t = 3.0 + UP_HOLD
+    assert allocator.allocate(200_000, lines("a", "b"), t).layers == {"a": 0, "b": None}
+    allocator.allocate(400_000, lines("a", "b"), t + 1)
+    assert allocator.allocate(400_000, lines("a", "b"), t + 1 + RESUME_HOLD).layers == {
+        "a": 0,
+        "b": 0,
+    }
+
+
+def test_a_playing_line_a_little_short_keeps_its_lowest_layer_instead_of_pausing() -> None:
+    single = [Line("a", "pub-a", (490_000.0,)), Line("b", "pub-b", (157_000.0,))]
+    allocator = Allocator()
+    assert allocator.allocate(800_000, single, 0.0).layers == {"a": 0, "b": 0}
+    # the estimate dips 1 % below the sum (647 k): both keep playing
+    assert allocator.allocate(640_000, single, 1.0).layers == {"a": 0, "b": 0}
+    # far below it, one pauses at once
+    assert allocator.allocate(500_000, single, 2.0).layers == {"a": 0, "b": None}
+
+
+def test_a_lifted_link_shortens_the_holds() -> None:
+    allocator = Allocator()
+    allocator.allocate(400_000, lines("a"), 0.0)
+    assert allocator.allocate(50_000, lines("a"), 1.0).layers == {"a": None}  # paused
+    # the limit is lifted: a budget far above every layer resumes and steps up quickly
+    allocator.allocate(5_000_000, lines("a"), 2.0)
+    assert allocator.allocate(5_000_000, lines("a"), 2.0 + RESUME_HOLD / 2).layers == {"a": 2}
+    # just above what a step needs: the full hold
+    other = Allocator()
+    other.allocate(400_000, lines("b"), 0.0)
+    other.allocate(700_000, lines("b"), 1.0)
+    assert other.allocate(700_000, lines("b"), 1.0 + UP_HOLD / 2).layers == {"b": 0}

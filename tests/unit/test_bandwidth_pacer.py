@@ -88,7 +88,7 @@ def test_a_probe_sends_media_first_then_padding_at_its_rate_tagged() -> None:
     harness = Harness(target=300_000)
     for index in range(3):
         harness.pacer.enqueue(index, 1000)  # the first goes out at once, two wait
-    cluster = ProbeCluster(7, 1_000_000, 5000)
+    cluster = ProbeCluster(7, 1_000_000, 5000, min_packets=5)
     harness.pacer.probe(cluster)
     harness.run(0.2)
     probe_media = [p for _, p, c in harness.sent if c == 7]

@@ -40,6 +40,20 @@ def test_500k_with_2_percent_loss_settles_below_the_link_with_both_videos(seed: 
     assert trace.audio_delay(20, 60) <= 0.1  # 20 ms of propagation + little queue
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_token_bucket_burst_does_not_fool_the_probes(seed: int) -> None:
+    # tests/netshape.py's TBF at 500 kbit/s: a 3 KB bucket, a 200 ms queue. Short probes
+    # passed whole through the bucket and "measured" 700-900 kbit/s; the allocation took
+    # it, and a layer went up and came down every few seconds.
+    trace = run([(0, 500_000)], 60, loss=0.02, burst=3028, queue_bytes=12_500, seed=seed)
+    low, _, high = trace.target_stats(20, 60)
+    assert 380_000 <= low and high <= 520_000, (low, high)
+    for line in LINES:
+        assert trace.paused_share(line, 20, 60) <= 0.05
+    assert changes(trace, 20, 60) <= 2
+    assert trace.audio_delay(20, 60) <= 0.15
+
+
 def test_150k_pauses_video_and_audio_keeps_flowing() -> None:
     trace = run([(0, 150_000)], 60)
     low, _, high = trace.target_stats(20, 60)
@@ -55,6 +69,17 @@ def test_when_the_limit_is_lifted_both_lines_reach_the_top_layer_within_15_s(see
     trace = run([(0, 150_000), (30, 20_000_000)], 50, seed=seed)
     assert trace.paused_share("v0", 15, 30) == 1.0
     assert trace.first_time(30, all_top) - 30 <= 15
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lifted_from_a_lossy_token_bucket_the_top_layer_comes_back_soon(seed: int) -> None:
+    # The estimate must be able to go past what the top layers need *with* the allocator's
+    # margin: probing only up to what they need left one line a layer short for 20 s.
+    trace = run(
+        [(0, 150_000), (30, 20_000_000)], 50, seed=seed, loss=0.02, burst=3028, queue_bytes=3750
+    )
+    assert trace.paused_share("v0", 15, 30) == 1.0
+    assert trace.first_time(30, all_top) - 30 <= 10
 
 
 def test_an_unconstrained_link_reaches_the_top_layers_quickly() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from aiortc.rtp import RtpPacket
 
 from roomtone.sfu.inbound import NACK_TRIES, InboundStream
-from roomtone.sfu.outbound import Negotiated, OutboundLine
+from roomtone.sfu.outbound import AUDIO_REPAIR_PACKETS, Negotiated, OutboundLine
 from roomtone.sfu.rtp import rtcp
 
 
@@ -58,7 +58,10 @@ class FakeHost:
 
     def send_video(self, item: tuple[Any, ...], size: int) -> None:
         line, second, seq, timestamp, head, tail = item
-        line.emit(second, seq, timestamp, head, tail, 0.0)
+        if second < 0:
+            line.history.resend(line, seq, 0.0)
+        else:
+            line.emit(second, seq, timestamp, head, tail, 0.0)
 
     def line_attached(self, line: OutboundLine) -> None:
         pass
@@ -273,6 +276,42 @@ def test_nacks_are_answered_with_rtx_from_the_history() -> None:
     )
 
 
+def test_video_repairs_are_paced_and_none_for_a_paused_line_or_an_old_layer() -> None:
+    paced: list[tuple[Any, ...]] = []
+    host = FakeHost()
+    send = host.send_video
+
+    def pace(item: tuple[Any, ...], size: int) -> None:
+        paced.append(item)
+        if item[1] >= 0:
+            send(item, size)  # (media goes out: the history keeps it)
+
+    host.send_video = pace  # type: ignore[method-assign]
+    low = InboundStream(FakeUplink(), "video", 0, None)
+    low.bind(1)
+    high = InboundStream(FakeUplink(), "video", 1, None)
+    high.bind(2)
+    line, _ = video_line(host, low, high)
+    line.select(0)
+    feed(low, vp8_packet(1, 3000, 1, key=True))
+    feed(low, vp8_packet(2, 6000, 2))
+    before = [item[2] for item in paced]  # output sequence numbers of the low layer
+    paced.clear()
+    line.retransmit([before[1]], now=1.0)
+    assert [(item[1], item[2]) for item in paced] == [(-1, before[1])]  # to the pacer
+    paced.clear()
+    line.select(1)
+    feed(high, vp8_packet(10, 9000, 1, key=True))
+    paced.clear()
+    line.retransmit(before, now=1.0)
+    assert paced == []  # from before the switch's keyframe: of no use any more
+    line.select(None)
+    feed(high, vp8_packet(11, 12000, 2))
+    paced.clear()
+    line.retransmit(before, now=1.0)
+    assert paced == []  # paused: nothing is decoded before the resume's keyframe
+
+
 def test_audio_goes_out_on_arrival_and_reports_map_to_the_publishers_clock() -> None:
     host = FakeHost()
     stream = InboundStream(FakeUplink(), "audio", 0, None)
@@ -288,6 +327,36 @@ def test_audio_goes_out_on_arrival_and_reports_map_to_the_publishers_clock() -> 
     report: Any = rtcp.parse(line.sender_report(now=4.0, wall=1_000.0) or b"")[0]
     assert report.ssrc == 0x6161 and report.packets == 1 and report.octets == 4
     assert (report.rtp - parsed(host.sent[0]).timestamp) % (1 << 32) == 48_000  # one second on
+
+
+def test_nacked_audio_goes_out_again_as_it_was() -> None:
+    host = FakeHost()
+    stream = InboundStream(FakeUplink(), "audio", 0, None)
+    stream.bind(9)
+    line = OutboundLine(host, "audio", SimpleNamespace(mid="2"))  # type: ignore[arg-type]
+    line.configure(Negotiated(0x6161, 111))
+    line.feed = FakeFeed(stream)  # type: ignore[assignment]
+    line.select(0)
+    for seq in range(3):
+        feed(stream, struct.pack("!BBHII", 0x80, 111, seq, seq * 960, 9) + bytes([seq]) * 20)
+    first = parsed(host.sent[1])
+    line.retransmit([first.sequence_number], 0.5)
+    again = parsed(host.sent[-1])
+    assert len(host.sent) == 4
+    assert (again.ssrc, again.sequence_number, again.timestamp, again.payload) == (
+        first.ssrc,
+        first.sequence_number,
+        first.timestamp,
+        first.payload,
+    )
+    line.retransmit([first.sequence_number], 0.6)  # NACKed again (late, or a standing queue)
+    assert len(host.sent) == 4  # once is enough
+    for seq in range(3, 3 + AUDIO_REPAIR_PACKETS):
+        feed(stream, struct.pack("!BBHII", 0x80, 111, seq, seq * 960, 9) + bytes(20))
+    oldest = parsed(host.sent[0]).sequence_number
+    sent = len(host.sent)
+    line.retransmit([oldest], 1.0)
+    assert len(host.sent) == sent  # too old to be played
 
 
 def test_probe_padding_on_the_rtx_stream() -> None:

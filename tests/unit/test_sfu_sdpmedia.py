@@ -118,7 +118,37 @@ def test_server_offers_keep_receiving_simulcast() -> None:
     sections = rtp_sections(offer)
     assert sections["1"].rids == ["f", "q", "h"] and sections["1"].extensions[RID] == 10
     assert sections["0"].extensions[TRANSPORT_CC] == 5
-    assert simulcast.complete_offer(reoffer, {}, ids) == reoffer  # nothing to add
+    plain = simulcast.complete_offer(reoffer, {}, ids)  # no simulcast, no transport-cc:
+    assert plain == reoffer.replace(  # only Opus FEC asked for on the receiving audio line
+        "a=rtpmap:111 opus/48000/2\r\n",
+        "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n",
+    )
+
+
+def test_server_offers_ask_for_nack_on_the_audio_they_send() -> None:
+    sending = AIORTC_ANSWER.replace("a=recvonly", "a=sendonly")
+    offer = simulcast.complete_offer(sending, {}, {})
+    assert "a=rtcp-fb:111 nack\r\n" in offer
+    assert rtp_sections(offer)["0"].feedback[111] == {"nack"}
+    assert "nack" not in rtp_sections(simulcast.complete_offer(AIORTC_ANSWER, {}, {}))[
+        "0"
+    ].feedback.get(111, set())
+    assert simulcast.complete_offer(offer, {}, {}).count("a=rtcp-fb:111 nack") == 1
+
+
+def test_the_server_asks_for_opus_fec_on_what_it_receives() -> None:
+    answer = simulcast.complete_answer(CHROME_OFFER, AIORTC_ANSWER, transport_cc=False)
+    assert "a=fmtp:111 useinbandfec=1\r\n" in answer
+    with_fmtp = AIORTC_ANSWER.replace(
+        "a=rtpmap:111 opus/48000/2\r\n", "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10\r\n"
+    )
+    answer = simulcast.complete_answer(CHROME_OFFER, with_fmtp, transport_cc=False)
+    assert "a=fmtp:111 minptime=10;useinbandfec=1\r\n" in answer
+    assert answer.count("a=fmtp:111") == 1
+    assert (
+        simulcast.complete_answer(CHROME_OFFER, answer, transport_cc=False).count("useinbandfec")
+        == 1
+    )  # never twice
 
 
 def test_agreed_extensions_need_the_same_id_on_both_sides() -> None:

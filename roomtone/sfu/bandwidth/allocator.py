@@ -14,8 +14,40 @@ Hysteresis (layers must not flap; each switch costs a keyframe): a line
 goes down, or pauses, at once when its layer no longer fits. It goes up only
 after the budget has fit the higher layer with UP_MARGIN to spare for
 UP_HOLD seconds, and resumes from a pause after RESUME_HOLD with
-RESUME_MARGIN. A new line starts at what fits with margin. The packet
+RESUME_MARGIN; both holds shrink to FAST_HOLD_SHARE when the budget covers
+the step FAST_MARGIN times over (a limit lifted: the probes found a link far
+above what is sent, and waiting the full holds put the subscriber back on the
+top layer only after 12-16 s, traced in the browser test; a probe's swing
+around a link that carries the step is well under 1.5×). An up-step or
+resume that has to be taken back within FAILED_WITHIN seconds failed: the
+estimate swings about its own margin (a probe through a bursty bottleneck,
+the AIMD sawtooth), and trying again at
+the same budget would fail the same way, so the line's holds double
+(at most MAX_BACKOFF times) until an up-step sticks, or the budget grows
+to RECOVERED × the one the failed step was taken at (the link got better).
+A budget that falls below LINK_CHANGED × the one an up-step was taken at
+says the link shrank (a limit was put on it), not that the step was too
+bold: no backoff then, or the line would resume twice as slowly. The packet
 path makes the switch at the target layer's next keyframe and asks for one.
+
+A playing line pauses only when the lowest layers exceed the budget by
+more than PAUSE_SLACK (it goes to its lowest layer otherwise): a pause costs
+seconds of frozen picture and a keyframe, while a little too much makes a
+queue the estimate then answers (and pauses for, if the link really is that
+small). A single-layer publication has nothing lower to go to: its line went
+from playing to paused whenever the estimate dipped a few percent below the
+sum on a fat link. The resume margin keeps the two apart.
+
+A new line starts at once on what fits with margin; if nothing fits yet
+(the estimate starts low, before the first probe has measured the link),
+it starts as soon as its lowest layer fits, without the resume hold: it
+never played, so there is nothing to flap, and nobody should join a call
+and look at frozen tiles for seconds. Such a line counts as starting, not
+paused (`Allocation.paused`, the subscriber's notice), for START_GRACE
+seconds: a single-layer publication (a client that cannot simulcast, a
+camera too small for several layers) sends one layer of a Mbit/s or more,
+above the estimate's start, and the probes need a second or two to show a
+good link carries it; a notice flashing on every new tile would be wrong.
 
 `wanted_layers` sums up, over all subscribers' allocations, which layers
 of each publication anyone receives or is about to (so the server can
@@ -31,6 +63,14 @@ UP_MARGIN = 1.15
 UP_HOLD = 2.5
 RESUME_MARGIN = 1.15
 RESUME_HOLD = 2.0
+FAILED_WITHIN = 10.0  # seconds: an up-step taken back sooner failed
+MAX_BACKOFF = 3  # holds double per failure, up to 2**this times
+RECOVERED = 1.5  # a budget this many times the failed one forgets the failures
+PAUSE_SLACK = 1.2  # a playing line pauses only when the lowest layers exceed the budget by more
+FAST_MARGIN = 1.5  # a budget this many times the step's cost...
+FAST_HOLD_SHARE = 0.2  # ...shortens its hold to this share (a link that was lifted)
+LINK_CHANGED = 0.5  # down below this share of an up-step's budget: the link shrank, no failure
+START_GRACE = 3.0  # seconds a new line that fits nothing yet is starting, not paused
 _UNKNOWN_LAYER_STEP = 3.0  # a layer never measured is guessed at 3× the one below
 
 
@@ -48,6 +88,7 @@ class Choice:
     publication: str
     layer: int | None  # what the line receives (None: paused)
     desired: int | None  # what would fit now, ignoring hysteresis and whether it arrives
+    starting: bool = False  # new, nothing fits yet, within START_GRACE: not (yet) paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +104,11 @@ class Allocation:
 
     @property
     def paused(self) -> frozenset[str]:
-        return frozenset(key for key, choice in self.lines.items() if choice.layer is None)
+        return frozenset(
+            key
+            for key, choice in self.lines.items()
+            if choice.layer is None and not choice.starting
+        )
 
     @property
     def limited(self) -> bool:
@@ -74,7 +119,13 @@ class Allocation:
 @dataclass(slots=True)
 class _State:
     layer: int | None
+    appeared: float
     since: float | None = None  # when the budget started to fit a higher layer (or resuming)
+    fresh: bool = True  # never had a layer yet
+    raised_at: float | None = None  # the last up-step or resume, until it stuck
+    backoff: int = 0  # failed up-steps in a row: holds × 2**backoff
+    raised_budget: float = 0.0  # the budget the last up-step was taken at
+    failed_budget: float = 0.0  # ...and that of the last one that failed
 
 
 class Allocator:
@@ -106,6 +157,8 @@ class Allocator:
         fit = fit_layers(budget, rates)
         fit_up = _cap(fit_layers(budget / self.up_margin, rates), fit)
         fit_resume = _cap(fit_layers(budget / self.resume_margin, rates), fit)
+        fit_keep = fit_layers(budget * PAUSE_SLACK, rates)
+        fit_fast = _cap(fit_layers(budget / FAST_MARGIN, rates), fit)
         desired = fit_layers(budget, [self._guess(line) for line in lines])
         states = {}
         choices = {}
@@ -113,11 +166,15 @@ class Allocator:
         for i, line in enumerate(lines):
             state = self._states.get(line.key)
             if state is None:
-                state = _State(fit_up[i])
+                state = _State(fit_up[i], now)
+                state.fresh = state.layer is None
             else:
-                self._step(state, fit[i], fit_up[i], fit_resume[i], rates[i], now)
+                keep = fit_keep[i] is not None
+                fits = (fit[i], fit_up[i], fit_resume[i], fit_fast[i])
+                self._step(state, *fits, keep, rates[i], budget, now)
             states[line.key] = state
-            choices[line.key] = Choice(line.publication, state.layer, desired[i])
+            starting = state.fresh and now - state.appeared < START_GRACE
+            choices[line.key] = Choice(line.publication, state.layer, desired[i], starting)
             if state.layer is not None:
                 used += rates[i][state.layer] or 0.0
         self._states = states
@@ -130,9 +187,17 @@ class Allocator:
         fit: int | None,
         fit_up: int | None,
         fit_resume: int | None,
+        fit_fast: int | None,
+        keep: bool,
         rates: list[float | None],
+        budget: float,
         now: float,
     ) -> None:
+        if state.raised_at is not None and now - state.raised_at >= FAILED_WITHIN:
+            state.raised_at = None  # the last up-step stuck
+            state.backoff = max(state.backoff - 1, 0)
+        if state.backoff and budget >= RECOVERED * state.failed_budget:
+            state.backoff = 0
         layer = state.layer
         if layer is not None and (layer >= len(rates) or rates[layer] is None):
             # Its layer stopped arriving (the publisher dropped it): the best one below,
@@ -148,21 +213,40 @@ class Allocator:
         if layer is None:
             if fit_resume is None:
                 state.since = None
+            elif state.fresh:
+                state.layer, state.since, state.fresh = fit_resume, None, False
             elif state.since is None:
                 state.since = now
-            elif now - state.since >= self.resume_hold:
-                state.layer, state.since = fit_resume, None
+            elif now - state.since >= self._hold(self.resume_hold, fit_fast, fit_resume, state):
+                state.layer, state.since, state.raised_at = fit_resume, None, now
+                state.raised_budget = budget
             return
+        if fit is None and keep:
+            fit = _next_layer(rates, -1)  # short by less than PAUSE_SLACK: its lowest, not a pause
         if fit is None or fit < layer:
             state.layer, state.since = fit, None  # down at once
+            if state.raised_at is not None and budget < LINK_CHANGED * state.raised_budget:
+                state.raised_at = None  # the link itself shrank: not the up-step's fault
+            if state.raised_at is not None:  # ...and the last up-step failed
+                state.raised_at = None
+                state.backoff = min(state.backoff + 1, MAX_BACKOFF)
+                state.failed_budget = state.raised_budget
             return
         if fit_up is not None and fit_up > layer:
             if state.since is None:
                 state.since = now
-            elif now - state.since >= self.up_hold:
-                state.layer, state.since = fit_up, None
+            elif now - state.since >= self._hold(self.up_hold, fit_fast, fit_up, state):
+                state.layer, state.since, state.raised_at = fit_up, None, now
+                state.raised_budget = budget
         else:
             state.since = None
+
+    @staticmethod
+    def _hold(hold: float, fit_fast: int | None, step: int | None, state: _State) -> float:
+        """How long the budget must have fit `step` first: shorter when it fits it twice over."""
+        if fit_fast is not None and step is not None and fit_fast >= step:
+            hold *= FAST_HOLD_SHARE
+        return hold * 2**state.backoff
 
     def _guess(self, line: Line) -> list[float | None]:
         """Every layer's bitrate, arriving or not: measured, remembered, or extrapolated."""

@@ -26,6 +26,14 @@ Inputs, all with `now` in seconds:
   receiver report block, `on_rtt` when SR/RR give one;
 - `update(now)` every 100 ms or so: stalls (no feedback while sending).
 
+A stall cuts the target (the subscriber may be gone, or its link dead),
+but the cut is provisional: when TWCC feedback comes back and shows the
+packets sent meanwhile arrived (little loss, no standing queue), the bound
+the stall set goes away. A browser starved of CPU on a busy machine (or a
+tab that hiccups) stops sending feedback for a second or two while its
+link is fine, and recovering at 8 %/s from the floor paused its videos
+for half a minute.
+
 Modes: once any TWCC feedback arrived, the delay-based estimate is ours
 (delay.py, aimd.py, probe.py) and the loss-based bound (loss.py) counts
 TWCC losses; a REMB, if one comes too, only caps it. Without TWCC the
@@ -35,6 +43,14 @@ delay-based estimate and the loss bound, less a pushback while a standing
 queue (the smallest one-way delay of a feedback above its 10-second
 minimum) exceeds 100 ms, so a link that shrank under us drains in about a
 second; it is what the allocator splits.
+
+Loss is counted only on packets sent after the target last fell
+(CUT_SHARE): when a link shrinks under us, the queue overflows for a
+moment and the feedback keeps reporting those losses for a few hundred ms
+after the delay-based cut has already corrected the rate. Counted again,
+they cut the loss bound twice more, to well below the link (traced on the
+500 kbit/s weak link: 1.7 Mbit/s → 377 kbit/s by delay, then 244 and 218 by
+stale loss, one video paused for five seconds while the link carried both).
 
 An SFU is application-limited most of the time (discrete layers under the
 estimate), so an overuse often comes from a burst (a keyframe, a layer
@@ -51,7 +67,7 @@ from collections import OrderedDict
 
 from roomtone.sfu.bandwidth.aimd import AimdRateControl
 from roomtone.sfu.bandwidth.delay import DelayDetector, StandingQueue, Usage
-from roomtone.sfu.bandwidth.loss import LossBasedControl
+from roomtone.sfu.bandwidth.loss import HIGH_LOSS, LossBasedControl
 from roomtone.sfu.bandwidth.probe import ProbeCluster, ProbeController, ProbeEvaluator
 from roomtone.sfu.bandwidth.throughput import RateMeter
 from roomtone.sfu.bandwidth.twcc import TICK, TICKS_PER_REFERENCE, Feedback, SequenceUnwrapper
@@ -71,6 +87,7 @@ DELIVERED = 0.9  # acked/sent above this, and no standing queue: an overuse is a
 STANDING_QUEUE = 0.1  # seconds of standing queue that make it congestion, and...
 PUSHBACK_DRAIN = 1.0  # ...push the target down to drain the excess within about this long
 PROBE_MEMORY = 1.0  # seconds a probe result still explains an overuse
+CUT_SHARE = 0.9  # the target fell below this share of itself: a cut (losses before it are old)
 _REFERENCE_WRAP = (1 << 24) * TICKS_PER_REFERENCE * TICK
 _UNREPORTED, _LOST, _RECEIVED = 0, 1, 2
 
@@ -113,7 +130,10 @@ class BandwidthEstimator:
         self._last_reference: int | None = None
         self._reference_offset = 0.0
         self._last_stall_cut: float | None = None
+        self._stalled = False  # the loss bound is a stall's, until feedback says otherwise
         self._probed: tuple[float, float] | None = None  # (when, rate) of the last probe result
+        self._cut_at = float("-inf")  # the target's last cut: losses of packets sent before it
+        self._level = float(start_bitrate)  # the target before pushback, to tell a cut
 
     @property
     def mode(self) -> str:
@@ -158,9 +178,10 @@ class BandwidthEstimator:
 
     def on_feedback(self, feedback: Feedback, now: float) -> None:
         self._twcc_at = now
+        stalled, self._stalled = self._stalled, False
         offset = self._reference(feedback.reference_time)
         delay, acked, sent, evaluator = self._delay, self._acked, self._sent, self._evaluator
-        reported = lost = 0
+        reported = lost = counted = counted_lost = 0
         highest = -1
         newest_send: float | None = None
         last_arrival: float | None = None
@@ -171,12 +192,15 @@ class BandwidthEstimator:
             if entry is None or entry[3] == _RECEIVED:
                 continue  # unknown, too old, or acknowledged already
             highest = max(highest, seq)
+            fresh = entry[0] >= self._cut_at  # sent at the rate the target allows now
             if entry[3] == _UNREPORTED:
                 reported += 1
+                counted += fresh
                 sent.add(entry[0], entry[1])
             if arrival is None:
                 if entry[3] == _UNREPORTED:
                     lost += 1
+                    counted_lost += fresh
                     entry[3] = _LOST
                 continue
             entry[3] = _RECEIVED  # (a packet reported lost may still turn up: late, not lost)
@@ -195,7 +219,10 @@ class BandwidthEstimator:
             self.acked_bitrate = acked.rate(last_arrival)
             self._queue.update(lowest, now)
         sent_rate = None if newest_send is None else sent.rate(newest_send)
-        self._count_loss(reported, lost, now)
+        if stalled and reported and lost < HIGH_LOSS * reported:
+            if self._queue.delay < STANDING_QUEUE:
+                self._loss.bound = None  # the link was fine: the subscriber only fell silent
+        self._count_loss(counted, counted_lost, now)
         self.usage = Usage.OVERUSE if delay.take_overuse() else delay.usage
         for result in evaluator.finished(highest, now):
             rate = result.bitrate
@@ -224,12 +251,12 @@ class BandwidthEstimator:
                 and self._queue.delay < STANDING_QUEUE
             )
             self._aimd.update(self.usage, acked_rate, now, transient)
-        self._update_target()
+        self._update_target(now)
 
     def on_remb(self, bitrate: float, now: float) -> None:
         self._remb = float(bitrate)
         self._remb_at = now
-        self._update_target()
+        self._update_target(now)
 
     def on_loss_report(self, fraction_lost: float, now: float) -> None:
         """One RR block's fraction lost (0..1); ignored while TWCC counts every packet."""
@@ -242,7 +269,7 @@ class BandwidthEstimator:
                 delay_based=self.delay_based,
                 rtt=self.rtt,
             )
-            self._update_target()
+            self._update_target(now)
 
     def on_rtt(self, rtt: float, now: float) -> None:
         """An RTT measured from SR/RR (preferred over the feedback-based guess)."""
@@ -263,9 +290,10 @@ class BandwidthEstimator:
         if self._last_stall_cut is not None and now - self._last_stall_cut < 0.5:
             return
         self._last_stall_cut = now
+        self._stalled = self._twcc_at is not None
         bound = self.target if self._loss.bound is None else min(self._loss.bound, self.target)
         self._loss.bound = max(self.min_bitrate, bound * STALL_CUT)
-        self._update_target()
+        self._update_target(now)
 
     # -- probing --------------------------------------------------------------------------
 
@@ -319,17 +347,22 @@ class BandwidthEstimator:
                 target=self.target,
                 delay_based=self._aimd.estimate,
                 rtt=self.rtt,
+                acked=self.acked_bitrate,
+                queued=self._queue.delay >= STANDING_QUEUE,
             )
             self._loss_reported = self._loss_lost = 0
             self._loss_since = now
 
-    def _update_target(self) -> None:
+    def _update_target(self, now: float) -> None:
         target = self.delay_based
         if self._twcc_at is not None and self._remb is not None:
             if self._remb_at is not None and self._twcc_at - self._remb_at < REMB_VALID:
                 target = min(target, self._remb)
         if self._loss.bound is not None:
             target = min(target, self._loss.bound)
+        if target < CUT_SHARE * self._level:
+            self._cut_at = now
+        self._level = target
         backlog = self._queue.delay - STANDING_QUEUE
         if backlog > 0 and self.acked_bitrate is not None:
             # A standing queue (the link shrank under us): send less than it carries

@@ -4,7 +4,7 @@ An SFU is usually application-limited: it sends the layers the estimate
 allows, and the estimate may only grow to 1.5 × what gets acknowledged
 (aimd.py), 8 %/s at best. From 150 kbit/s that is half a minute to the
 top layer. So when the allocation is limited by the estimate, the pacer
-sends a short cluster (~40 ms, at least 5 packets) at a multiple of the
+sends a cluster (200 ms, at least 10 packets) at a multiple of the
 estimate, media first and padding for the rest, and the feedback on those
 packets says what got through. If everything arrived as fast as it was
 sent and the delay detector saw no overuse, the estimate jumps to that
@@ -13,12 +13,34 @@ rate is the link's capacity: the estimate goes to just below it, and no
 increase goes beyond it for a while; the overuse the probe itself caused
 does not count as congestion (estimator.py).
 
+Only the second half of a cluster is measured, and the cluster is long
+for that: a bottleneck that is a token bucket (most shapers and policers,
+and the tests' TBF) lets its bucket's worth through at once, so the first
+packets of any probe arrive as fast as they were sent, whatever the
+link's rate. A 40 ms probe at 740 kbit/s through a 500 kbit/s TBF with a
+3 KB bucket measured 740 kbit/s, the allocation took it, and a layer
+flapped every few seconds; by the second half of 200 ms the bucket is
+empty and the arrivals show the link.
+
 `ProbeController` decides when: exponential probing at the start (3× and
-6× the start estimate, then 2× whatever a successful probe reached, up to
+6× the start estimate, then 1.5× whatever a successful probe reached, up to
 what the allocation would use), then, while the allocation stays limited
 and the estimate has not dropped for a few seconds (the link is stable),
-one probe at 2× every few seconds. A probe costs a short burst; a link
-that was lifted is found within one interval.
+one probe at 1.5× every few seconds; a probe that fails (the link is where
+we thought) doubles that interval, up to PERIODIC_MAX. When what the
+allocation would use jumps (DEMAND_JUMP: a new publication, often a
+single-layer one of a Mbit/s or more that fits nothing yet), the next
+probe goes at once instead of after the interval: that line waits for it. 1.5×, not 2×: on a
+link that stays where it is every periodic probe queues (rate − link) ×
+100 ms ahead of the audio (at 2× of 415 kbit/s on 500: 66 ms, enough for
+the receiver to conceal some audio each time). At low rates a token
+bucket's burst is longer than a probe (3 KB is 160 ms of 150 kbit/s), so a
+periodic probe there "succeeds" whatever the link; the next one, at 2×,
+then queued 200-300 ms of it ahead of the audio. At 1.5× per step the
+simulation's 150 kbit/s TBF had 1.5 % of audio over 100 ms late instead of
+4 %, and a lifted link is still found within a few seconds (7 steps of
+1.5× from 150 kbit/s to 2.5 Mbit/s, a few hundred ms each). A probe costs a
+short burst; a link that was lifted is found within one interval.
 
 `ProbeEvaluator` measures a cluster from the feedback on its packets.
 """
@@ -28,13 +50,21 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-PROBE_DURATION = 0.04  # seconds a cluster lasts at its rate
-PROBE_MIN_PACKETS = 5
-PERIODIC_INTERVAL = 4.0  # between probes while limited and stable
+PROBE_DURATION = 0.1  # seconds a cluster lasts at its rate
+PROBE_MIN_PACKETS = 10
+PERIODIC_INTERVAL = 4.0  # between probes while limited and stable...
+PERIODIC_MAX = 6.0  # ...doubled after each probe that found nothing, up to this
+PERIODIC_GAIN = 1.5  # a periodic probe's rate over the estimate...
+CHAIN_GAIN = 1.5  # ...and, after a success, the next one's over the new estimate
+DEMAND_JUMP = 1.3  # `wanted` grew this much since the last call: probe now
 STABLE_FOR = 3.0  # no estimate drop for this long before a periodic probe
 RESULT_TIMEOUT = 1.0  # a probe whose result has not come by then failed
 _SUCCESS = 0.7  # a probe succeeded when the estimate reached this share of its rate
 _WANTED_HEADROOM = 1.5  # probing beyond what the allocation would use is a waste
+# The allocator steps up only with a margin (allocator.UP_MARGIN, 1.15, on the video): an
+# estimate that merely covers what the allocation would use leaves the top layer out of
+# reach, and the estimate itself may not grow past 1.5 × what is sent (aimd.py).
+_ALLOCATOR_MARGIN = 1.2
 FILL_DURATION = 2.0  # seconds of each padding cluster up to the estimate, without TWCC...
 FILL_SHARE = 0.9  # ...to this share of it (audio comes on top)
 
@@ -54,6 +84,7 @@ class ProbeController:
 
     def __init__(self, max_rate: float, interval: float = PERIODIC_INTERVAL) -> None:
         self._max_rate = max_rate
+        self._base_interval = interval
         self._interval = interval
         self._next_id = 1
         self._initial_done = False
@@ -61,26 +92,35 @@ class ProbeController:
         self._last_probe = float("-inf")
         self._last_drop = float("-inf")
         self._last_estimate = 0.0
+        self._last_wanted = 0.0
 
     def process(self, now: float, estimate: float, wanted: float) -> list[ProbeCluster]:
         """Clusters to send now; `wanted` is what the allocation would use unconstrained."""
         self._track(now, estimate)
-        if wanted <= estimate:
+        if wanted > DEMAND_JUMP * self._last_wanted:
+            self._last_probe = float("-inf")  # new demand: no periodic wait
+        self._last_wanted = wanted
+        if wanted * _ALLOCATOR_MARGIN <= estimate:
             self._waiting = None
             return []
         cap = min(self._max_rate, wanted * _WANTED_HEADROOM)
         if self._waiting is not None:
             sent_at, rate = self._waiting
-            if estimate >= _SUCCESS * rate and rate < cap:
-                return self._clusters(now, [2 * estimate], estimate, cap)
-            if now - sent_at < RESULT_TIMEOUT:
+            if estimate >= _SUCCESS * rate:
+                self._interval = self._base_interval
+                if rate < cap:
+                    return self._clusters(now, [CHAIN_GAIN * estimate], estimate, cap)
+                self._waiting = None
+            elif now - sent_at < RESULT_TIMEOUT:
                 return []
-            self._waiting = None
+            else:
+                self._waiting = None
+                self._interval = min(2 * self._interval, max(PERIODIC_MAX, self._base_interval))
         if not self._initial_done:
             self._initial_done = True
             return self._clusters(now, [3 * estimate, 6 * estimate], estimate, cap)
         if now - self._last_probe >= self._interval and now - self._last_drop >= STABLE_FOR:
-            return self._clusters(now, [2 * estimate], estimate, cap)
+            return self._clusters(now, [PERIODIC_GAIN * estimate], estimate, cap)
         return []
 
     def fill(
@@ -210,6 +250,10 @@ class ProbeEvaluator:
     def _measure(self, cluster: _Cluster) -> ProbeResult | None:
         received = cluster.received
         if len(received) < max(3, self.MIN_RECEIVED_SHARE * cluster.sent_packets):
+            return None
+        # The second half in send order (see the module docstring: a bucket's burst).
+        received = sorted(received)[len(received) // 2 :]
+        if len(received) < 3:
             return None
         first_send = min(send for send, _, _ in received)
         last_send = max(send for send, _, _ in received)

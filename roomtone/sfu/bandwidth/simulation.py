@@ -4,9 +4,11 @@ Sender (the SFU's side of one subscriber connection): audio streams sent on
 arrival, video lines whose layers the allocator picks from the estimate,
 video through the pacer, probes with padding. Link: a bottleneck with a
 rate (changeable over time), a drop-tail queue, random loss and
-propagation delay. Receiver: records arrivals and sends TWCC feedback every
-100 ms, or (REMB mode, like an aiortc peer) runs its own delay-based
-estimate and sends REMB every 500 ms and a receiver report every second.
+propagation delay, optionally a token bucket's burst (like the tests' TBF:
+that many bytes pass at once after a quiet moment). Receiver: records
+arrivals and sends TWCC feedback every 100 ms, or (REMB mode, like an
+aiortc peer) runs its own delay-based estimate and sends REMB every 500 ms
+and a receiver report every second.
 Everything runs on a simulated clock; a run of a minute takes about a
 second. `python -m roomtone.sfu.bandwidth.simulation` prints a few runs.
 
@@ -89,7 +91,8 @@ class Packet:
 
 
 class Link:
-    """A bottleneck: serialization at `rate`, a drop-tail queue, random loss, one-way delay."""
+    """A bottleneck: a token bucket at `rate` (`burst` bytes deep; 0: plain serialization),
+    a drop-tail queue, random loss, one-way delay."""
 
     def __init__(
         self,
@@ -101,11 +104,14 @@ class Link:
         loss: float = 0.0,
         queue_bytes: int = 150_000,
         jitter: float = 0.0,
+        burst: int = 0,
         rng: random.Random,
     ) -> None:
         self.rate = rate
         self._clock, self._deliver, self._delay, self._loss = clock, deliver, delay, loss
         self._queue_bytes, self._jitter, self._rng = queue_bytes, jitter, rng
+        self._burst = burst
+        self._tokens = float(burst)
         self._free_at = 0.0
         self._last_arrival = 0.0
 
@@ -118,7 +124,14 @@ class Link:
             return
         if self.queue_delay() * self.rate / 8 + packet.size > self._queue_bytes:
             return
-        self._free_at = max(now, self._free_at) + packet.size * 8 / self.rate
+        start = max(now, self._free_at)
+        tokens = min(self._burst, self._tokens + (start - self._free_at) * self.rate / 8)
+        if tokens >= packet.size:  # the bucket lets it through at once
+            self._tokens = tokens - packet.size
+            self._free_at = start
+        else:
+            self._tokens = 0.0
+            self._free_at = start + (packet.size - tokens) * 8 / self.rate
         arrival = self._free_at + self._delay + self._rng.uniform(0, self._jitter)
         arrival = self._last_arrival = max(arrival, self._last_arrival)  # no reordering
         self._clock.call_later(arrival - now, lambda: self._deliver(packet, arrival))
@@ -178,8 +191,16 @@ class Receiver:
 class Downlink:
     """The sender side of one subscriber connection, wired as the packet path should be."""
 
-    def __init__(self, clock: Clock, lines: int, audio_streams: int, rng: random.Random) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        lines: int,
+        audio_streams: int,
+        rng: random.Random,
+        layers: tuple[float, ...] = LAYERS,
+    ) -> None:
         self._clock, self._rng = clock, rng
+        self.layer_rates = layers
         self.estimator = BandwidthEstimator()
         self.allocator = Allocator()
         self.pacer = Pacer(
@@ -207,7 +228,7 @@ class Downlink:
         now = self._clock.now
         estimator = self.estimator
         estimator.update(now)
-        lines = [Line(key, key, LAYERS) for key in self.lines]
+        lines = [Line(key, key, self.layer_rates) for key in self.lines]
         allocation = self.allocator.allocate(estimator.target - self.audio_rate, lines, now)
         for key, layer in allocation.layers.items():
             if layer is not None and layer != self.layers.get(key):
@@ -221,7 +242,7 @@ class Downlink:
         layer = self.layers.get(line)
         if layer is None:
             return
-        size = int(LAYERS[layer] / 8 / FPS * self._rng.uniform(0.7, 1.3))
+        size = int(self.layer_rates[layer] / 8 / FPS * self._rng.uniform(0.7, 1.3))
         if line in self._keyframe:
             self._keyframe.discard(line)
             size *= 4
@@ -308,12 +329,14 @@ def run(
     audio_streams: int = 2,
     queue_bytes: int = 150_000,
     jitter: float = 0.0,
+    burst: int = 0,
     seed: int = 1,
+    layers: tuple[float, ...] = LAYERS,
 ) -> Trace:
     """Simulate `duration` seconds; `rates` is [(from time, link bits/s), …] starting at 0."""
     rng = random.Random(seed)
     clock = Clock()
-    downlink = Downlink(clock, lines, audio_streams, rng)
+    downlink = Downlink(clock, lines, audio_streams, rng, layers)
     receiver = Receiver(clock, downlink, mode, delay)
     link = Link(
         clock,
@@ -323,6 +346,7 @@ def run(
         loss=loss,
         queue_bytes=queue_bytes,
         jitter=jitter,
+        burst=burst,
         rng=rng,
     )
     downlink.link = link
@@ -358,6 +382,8 @@ def _report(name: str, trace: Trace, start: float, end: float) -> None:
 
 if __name__ == "__main__":
     _report("500k 2% loss", run([(0, 500_000)], 60, loss=0.02), 20, 60)
+    tbf = {"burst": 3028, "queue_bytes": 12_500}  # tests/netshape.py's TBF at 500 kbit/s
+    _report("500k 2% loss, TBF", run([(0, 500_000)], 60, loss=0.02, **tbf), 20, 60)
     _report("150k", run([(0, 150_000)], 60), 20, 60)
     lifted = run([(0, 150_000), (30, 20_000_000)], 60)
     top = lifted.first_time(30, lambda layers: all(v == 2 for v in layers.values()))

@@ -335,6 +335,21 @@ describe('CallSession', () => {
     expect(ctx.session.getSnapshot().playbackBlocked).toBe(false);
   });
 
+  it("shows the tiles the transport reports paused, and forgets them when the socket drops", async () => {
+    const ctx = setup();
+    await inCall(ctx);
+    const transport = ctx.lastTransport();
+    transport.host.videosPaused(['bob']);
+    expect(ctx.session.getSnapshot().pausedVideos).toEqual(['bob']);
+    transport.host.videosPaused([]);
+    expect(ctx.session.getSnapshot().pausedVideos).toEqual([]);
+    transport.host.videosPaused(['bob']);
+    ctx.lastSocket().drop(1006);
+    expect(ctx.session.getSnapshot().pausedVideos).toEqual([]);
+    transport.host.videosPaused(['carol']); // a transport of a socket gone: ignored
+    expect(ctx.session.getSnapshot().pausedVideos).toEqual([]);
+  });
+
   it('notifies subscribers of every change until they unsubscribe', async () => {
     const ctx = setup();
     const seen: string[] = [];

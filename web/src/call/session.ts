@@ -339,6 +339,7 @@ export class CallSession {
       mode,
       participants: welcome.participants.map((p) => participantOf(p)),
       quality: null,
+      pausedVideos: [],
       reconnectIn: null,
       reconnected,
       error: this.state.error?.kind === 'disconnected' ? null : this.state.error,
@@ -357,6 +358,9 @@ export class CallSession {
       bufferedAmount: () => socket.bufferedAmount(),
       log: (event, fields) => this.log(event, fields),
       playbackBlocked: () => this.markPlaybackBlocked(),
+      videosPaused: (keys) => {
+        if (this.socket === socket) this.update({ pausedVideos: keys });
+      },
       rejoin: (reason) => this.rejoin(socket, reason),
     };
   }
@@ -396,7 +400,7 @@ export class CallSession {
   }
 
   private scheduleReconnect(code: number): void {
-    this.update({ phase: this.everJoined ? 'reconnecting' : 'connecting' });
+    this.update({ phase: this.everJoined ? 'reconnecting' : 'connecting', pausedVideos: [] });
     const { attempt, delayMs } = this.reconnect.schedule(
       (seconds) => this.update({ reconnectIn: seconds }),
       () => this.connect(),

@@ -43,8 +43,11 @@ export interface CallState {
   camOn: boolean;
   /** Our own microphone hears speech (with hysteresis). */
   speaking: boolean;
-  /** Our own link, as our transport measures it. */
+  /** Our own link, as our transport measures it (sfu: and as the server sees our downlink). */
   quality: LinkState | null;
+  /** PeerVideos keys (a participant, or `screenKey` of one) whose video the server holds
+   * back for our bandwidth: their tiles say so instead of freezing. */
+  pausedVideos: string[];
   /** The devices in use (what the pickers show as selected). */
   micDevice: string | null;
   cameraDevice: string | null;
@@ -70,6 +73,7 @@ export const INITIAL: CallState = {
   camOn: true,
   speaking: false,
   quality: null,
+  pausedVideos: [],
   micDevice: null,
   cameraDevice: null,
   notice: null,

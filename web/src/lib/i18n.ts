@@ -52,6 +52,8 @@ export interface Strings {
   // Tiles
   micOff: string;
   cameraIsOffTile: string;
+  /** On a tile whose video the server holds back for our bandwidth (sfu). */
+  videoPaused: string;
   speaking: string;
   quality: Record<LinkState, string>;
   yourQuality: Record<LinkState, string>;
@@ -150,6 +152,7 @@ export const EN: Strings = {
   close: 'Close',
   micOff: 'Microphone off',
   cameraIsOffTile: 'Camera off',
+  videoPaused: 'Video paused: your connection is too slow',
   speaking: 'Speaking',
   quality: { good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', reconnecting: 'Reconnecting…' },
   yourQuality: {
@@ -225,6 +228,7 @@ export const RU: Strings = {
   close: 'Закрыть',
   micOff: 'Микрофон выключен',
   cameraIsOffTile: 'Камера выключена',
+  videoPaused: 'Видео приостановлено: не хватает скорости связи',
   speaking: 'Говорит',
   quality: { good: 'Хорошая связь', fair: 'Связь нестабильна', poor: 'Плохая связь', reconnecting: 'Переподключение…' },
   yourQuality: {

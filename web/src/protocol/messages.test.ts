@@ -124,6 +124,33 @@ describe('participant state', () => {
   });
 });
 
+describe('sfu bandwidth messages', () => {
+  it('parses video-paused, link-quality and layers', () => {
+    expect(parseServerMessage('{"type":"video-paused","mids":["3",5,"",null]}')).toEqual({
+      type: 'video-paused',
+      mids: ['3', '5'],
+    });
+    expect(parseServerMessage('{"type":"link-quality","quality":"poor","kbps":120}')).toEqual({
+      type: 'link-quality',
+      quality: 'poor',
+      kbps: 120,
+    });
+    expect(parseServerMessage('{"type":"link-quality","quality":"good"}')).toMatchObject({ kbps: null });
+    expect(parseServerMessage('{"type":"layers","mid":"1","active":["q","h",2]}')).toEqual({
+      type: 'layers',
+      mid: '1',
+      active: ['q', 'h'],
+    });
+  });
+
+  it('drops malformed ones', () => {
+    expect(parseServerMessage('{"type":"video-paused"}')).toBeNull();
+    expect(parseServerMessage('{"type":"link-quality","quality":"bad"}')).toBeNull();
+    expect(parseServerMessage('{"type":"layers","active":["q"]}')).toBeNull();
+    expect(parseServerMessage('{"type":"layers","mid":"1","active":"q"}')).toBeNull();
+  });
+});
+
 describe('cleanName', () => {
   it('trims and cuts to 40 characters', () => {
     expect(cleanName('  Alice  ')).toBe('Alice');

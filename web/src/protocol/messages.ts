@@ -73,7 +73,13 @@ export type ServerMessage =
   // ws mode: someone waits for a keyframe of our stream (start a fresh recording).
   | { type: 'media-keyframe' }
   | { type: 'signal'; from: string; data: SignalData }
-  | { type: 'state'; peerId: string; state: PeerState };
+  | { type: 'state'; peerId: string; state: PeerState }
+  // sfu mode (docs/PROTOCOL.md, "Bandwidth and simulcast"): our receiving video m-lines
+  // paused for bandwidth, the server's view of our downlink, and which of our simulcast
+  // layers anyone receives.
+  | { type: 'video-paused'; mids: string[] }
+  | { type: 'link-quality'; quality: Quality; kbps: number | null }
+  | { type: 'layers'; mid: string; active: string[] };
 
 export type ClientMessage =
   | { type: 'join'; name: string }
@@ -148,10 +154,16 @@ function parseIceServer(value: unknown): RTCIceServer | null {
   return server;
 }
 
+/** An m-line's mid: a non-empty string (a number is taken as its decimal text). */
+function midOf(value: unknown): string | null {
+  const mid = typeof value === 'number' ? String(value) : value;
+  return nonEmptyString(mid) ? mid : null;
+}
+
 export function parseTrackInfo(value: unknown): TrackInfo | null {
   if (!isObject(value)) return null;
-  const mid = typeof value.mid === 'number' ? String(value.mid) : value.mid;
-  if (!nonEmptyString(mid)) return null;
+  const mid = midOf(value.mid);
+  if (mid === null) return null;
   if (value.kind !== 'audio' && value.kind !== 'video') return null;
   const track: TrackInfo = { mid, kind: value.kind };
   if (nonEmptyString(value.peerId)) track.peerId = value.peerId;
@@ -230,6 +242,18 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const state = parsePeerState(raw);
       if (!nonEmptyString(raw.peerId) || state === null) return null;
       return { type: 'state', peerId: raw.peerId, state };
+    }
+    case 'video-paused':
+      return Array.isArray(raw.mids) ? { type: 'video-paused', mids: parseList(raw.mids, midOf) } : null;
+    case 'link-quality': {
+      if (!isQuality(raw.quality)) return null;
+      const kbps = typeof raw.kbps === 'number' && Number.isFinite(raw.kbps) ? raw.kbps : null;
+      return { type: 'link-quality', quality: raw.quality, kbps };
+    }
+    case 'layers': {
+      const mid = midOf(raw.mid);
+      if (mid === null || !Array.isArray(raw.active)) return null;
+      return { type: 'layers', mid, active: parseList(raw.active, (v) => (nonEmptyString(v) ? v : null)) };
     }
     default:
       return null;

@@ -34,6 +34,9 @@ export interface TransportHost {
   log(event: string, fields?: LogFields): void;
   /** A remote <video> refused to play (autoplay policy): the UI offers a tap to resume. */
   playbackBlocked(): void;
+  /** The PeerVideos keys whose video the server holds back for our bandwidth (sfu), the
+   * whole set each time it changes; [] when everything plays. */
+  videosPaused(keys: string[]): void;
   /** The media path is broken beyond repair (e.g. the SFU connection failed; aiortc
    * cannot restart ICE): rejoin the room with a new socket and a new transport. */
   rejoin(reason: string): void;

@@ -4,6 +4,7 @@ import { screenSharer } from '../call/presence';
 import type { CallSession, CallState } from '../call/session';
 import type { Strings } from '../lib/i18n';
 import { askForNotifications, declineNotifications, shouldOfferNotifications } from '../lib/notifications';
+import { screenKey } from '../transports/peerVideos';
 import { Controls } from './Controls';
 import { DeviceSettings } from './DeviceSettings';
 import { ErrorBanner } from './ErrorBanner';
@@ -92,7 +93,15 @@ export function CallScreen({ strings, state, session, authEnabled }: Props) {
       )}
       <section className="stage" data-testid="video-grid" style={stageStyle} onClick={() => setOverlay((v) => !v)}>
         <div className="grid" style={gridStyle}>
-          {sharer && !screenInline && <ScreenTile key={`screen:${sharer.id}`} strings={strings} sharer={sharer} attach={attach} />}
+          {sharer && !screenInline && (
+            <ScreenTile
+              key={`screen:${sharer.id}`}
+              strings={strings}
+              sharer={sharer}
+              attach={attach}
+              paused={state.pausedVideos.includes(screenKey(sharer.id))}
+            />
+          )}
           {state.participants.map((p) => (
             <RemoteTile
               key={p.id}
@@ -100,6 +109,7 @@ export function CallScreen({ strings, state, session, authEnabled }: Props) {
               participant={p}
               attach={attach}
               presenting={screenInline && p === sharer}
+              paused={state.pausedVideos.includes(p.id)}
             />
           ))}
           {others === 0 && <p className="waiting">{strings.waiting}</p>}

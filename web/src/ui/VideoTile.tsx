@@ -48,20 +48,32 @@ interface RemoteProps {
   /** ws mode: this participant's one video is its shared screen; the tile is shown
    * large, without being remounted (its MediaSource stays on the same element). */
   presenting?: boolean;
+  /** The server holds this participant's video back for our bandwidth (sfu). */
+  paused?: boolean;
+}
+
+/** Over a video the server paused for our bandwidth, instead of its frozen last frame. */
+function PausedNotice({ strings }: { strings: Strings }) {
+  return (
+    <div className="paused" data-testid="video-paused" role="status">
+      {strings.videoPaused}
+    </div>
+  );
 }
 
 /** A remote participant: the transport puts its media into this element. */
-export function RemoteTile({ strings, participant, attach, presenting = false }: RemoteProps) {
+export function RemoteTile({ strings, participant, attach, presenting = false, paused = false }: RemoteProps) {
   const { id, state } = participant;
   const ref = useCallback((video: HTMLVideoElement | null) => attach(id, video), [attach, id]);
   const camOff = !presenting && state !== null && !state.camera;
   const speaking = state?.speaking === true && state.mic;
   return (
     <figure
-      className={`tile remote${speaking ? ' speaking' : ''}${camOff ? ' cam-off' : ''}${presenting ? ' screen' : ''}`}
+      className={`tile remote${speaking ? ' speaking' : ''}${camOff ? ' cam-off' : ''}${presenting ? ' screen' : ''}${paused ? ' paused' : ''}`}
       data-testid="remote-tile"
       data-screen={presenting}
       data-peer-id={id}
+      data-video-paused={paused}
       data-speaking={speaking}
       data-mic={state ? (state.mic ? 'on' : 'off') : 'unknown'}
       data-camera={state ? (state.camera ? 'on' : 'off') : 'unknown'}
@@ -72,6 +84,7 @@ export function RemoteTile({ strings, participant, attach, presenting = false }:
           {initial(participant.name)}
         </div>
       )}
+      {paused && !camOff && <PausedNotice strings={strings} />}
       <Caption
         strings={strings}
         name={presenting ? strings.isSharing(participant.name) : participant.name}
@@ -86,15 +99,17 @@ interface ScreenProps {
   strings: Strings;
   sharer: Participant;
   attach: Attach;
+  paused?: boolean;
 }
 
 /** A participant's shared screen as a track of its own (webrtc, sfu), shown large; never cropped. */
-export function ScreenTile({ strings, sharer, attach }: ScreenProps) {
+export function ScreenTile({ strings, sharer, attach, paused = false }: ScreenProps) {
   const key = screenKey(sharer.id);
   const ref = useCallback((video: HTMLVideoElement | null) => attach(key, video), [attach, key]);
   return (
-    <figure className="tile screen" data-testid="screen-tile" data-screen="true" data-peer-id={sharer.id}>
+    <figure className={`tile screen${paused ? ' paused' : ''}`} data-testid="screen-tile" data-screen="true" data-peer-id={sharer.id}>
       <video data-testid="screen-video" data-peer-id={sharer.id} ref={ref} autoPlay playsInline />
+      {paused && <PausedNotice strings={strings} />}
       <figcaption>
         <span className="name">{strings.isSharing(sharer.name)}</span>
       </figcaption>

@@ -6,6 +6,11 @@
 // with ours wins. Each of our tracks has its own sendonly m-line, kept for the
 // whole call (another device: replaceTrack); a shared screen's is labelled in
 // our offers' `tracks`, and the server labels it for everyone else.
+//
+// Bandwidth (SFU v2): the camera is published as simulcast (simulcast.ts) and the
+// server's `layers` switch off the encodings nobody receives; `video-paused` marks the
+// tiles whose video the server holds back for our downlink, and `link-quality` (the
+// server's view of our downlink) joins our own measurement in the quality indicator.
 
 import type { LocalSource } from '../../call/localTracks';
 import {
@@ -18,11 +23,11 @@ import {
 } from '../../protocol/messages';
 import { Negotiation } from '../negotiation';
 import { screenKey } from '../peerVideos';
-import { LinkMeter, linkCounters, type QualityReport } from '../quality';
+import { LinkMeter, linkCounters, worse, type Quality, type QualityReport } from '../quality';
 import { inboundCounts } from '../rtcStats';
 import type { Transport, TransportDebug, TransportHost } from '../types';
-import { SIMULCAST_ENCODINGS, outboundLayers, simulcastWanted } from './simulcast';
-import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
+import { outboundLayers, simulcastDisabled, simulcastEncodings, withActive } from './simulcast';
+import { diffTracks, mappingFrom, pausedKeys, tracksByPeer } from './trackMap';
 
 export class SfuTransport implements Transport {
   readonly kind = 'sfu' as const;
@@ -37,6 +42,14 @@ export class SfuTransport implements Transport {
   private closed = false;
   /** Remote offers answered (debug handle). */
   private negotiations = 0;
+  /** Our receiving video mids the server paused for bandwidth (`video-paused`). */
+  private pausedMids: string[] = [];
+  private shownPaused: string[] = [];
+  /** The server's view of our downlink (`link-quality`). */
+  private serverQuality: Quality | null = null;
+  /** The rids of our camera the server last asked for (`layers`), and the setParameters chain. */
+  private activeRids: string[] | null = null;
+  private layersApplied: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: TransportHost) {}
 
@@ -80,6 +93,16 @@ export class SfuTransport implements Transport {
       this.setPeerTracks(message.peerId, []);
       this.setPeerTracks(screenKey(message.peerId), []);
       this.peerMeters.delete(message.peerId);
+    } else if (message.type === 'video-paused') {
+      this.pausedMids = message.mids;
+      this.reportPaused();
+    } else if (message.type === 'link-quality') {
+      this.serverQuality = message.quality;
+    } else if (message.type === 'layers') {
+      if (message.mid === this.senders.camera?.mid) {
+        this.activeRids = message.active;
+        this.applyLayers();
+      }
     }
   }
 
@@ -97,8 +120,9 @@ export class SfuTransport implements Transport {
     } catch {
       return report;
     }
-    // The server's own view of our downlink (`link-quality`, SFU v2) would be folded in here.
-    report.own = this.ownMeter.sample(linkCounters(stats), pc.connectionState);
+    const own = this.ownMeter.sample(linkCounters(stats), pc.connectionState);
+    // What we measure, or worse when the server sees our downlink held back.
+    report.own = own === null ? null : worse(own, this.serverQuality);
     for (const [peerId, mids] of this.midsByPeer()) {
       const meter = this.peerMeters.get(peerId) ?? new LinkMeter();
       this.peerMeters.set(peerId, meter);
@@ -117,7 +141,8 @@ export class SfuTransport implements Transport {
       }
     }
     const outbound = pc ? await outboundLayers(pc) : {};
-    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound };
+    const layers = this.activeRids;
+    return { kind: this.kind, peers, negotiations: this.negotiations, signalingState: pc?.signalingState, outbound, layers };
   }
 
   close(): void {
@@ -132,6 +157,8 @@ export class SfuTransport implements Transport {
       pc.close();
     }
     for (const peerId of [...this.streams.keys()]) this.setPeerTracks(peerId, []);
+    this.pausedMids = [];
+    this.reportPaused();
   }
 
   /** Send `host.local`'s current track for `source`: on its m-line, or on a new one. */
@@ -149,8 +176,43 @@ export class SfuTransport implements Transport {
     if (!track) return;
     const streams = [source === 'screen' ? new MediaStream([track]) : this.host.local.stream];
     const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams };
-    if (source === 'camera' && simulcastWanted()) init.sendEncodings = SIMULCAST_ENCODINGS;
+    const encodings = source === 'camera' && !simulcastDisabled() ? cameraEncodings(track) : null;
+    if (encodings) {
+      try {
+        this.senders[source] = pc.addTransceiver(track, { ...init, sendEncodings: encodings });
+        return;
+      } catch (error) {
+        // A browser that cannot simulcast: one layer, as before.
+        this.host.log('sfu-simulcast', { error: String(error) });
+      }
+    }
     this.senders[source] = pc.addTransceiver(track, init);
+  }
+
+  /** Switch our camera's encodings on and off as the server's `layers` asks (one at a time). */
+  private applyLayers(): void {
+    this.layersApplied = this.layersApplied.then(async () => {
+      const sender = this.senders.camera?.sender;
+      const active = this.activeRids;
+      if (!sender || active === null || this.closed) return;
+      const parameters = sender.getParameters();
+      if (parameters.encodings.length < 2) return;
+      const encodings = withActive(parameters.encodings, active);
+      if (!encodings) return;
+      try {
+        await sender.setParameters({ ...parameters, encodings });
+      } catch (error) {
+        this.host.log('sfu-error', { step: 'setParameters', error: String(error) });
+      }
+    });
+  }
+
+  /** Tell the call which tiles are paused, when that changed. */
+  private reportPaused(): void {
+    const keys = pausedKeys(this.pausedMids, this.mapping);
+    if (keys.join('\n') === this.shownPaused.join('\n')) return;
+    this.shownPaused = keys;
+    this.host.videosPaused(keys);
   }
 
   private labels(): TrackInfo[] {
@@ -185,6 +247,7 @@ export class SfuTransport implements Transport {
     for (const peerId of new Set([...this.streams.keys(), ...wanted.keys()])) {
       this.setPeerTracks(peerId, wanted.get(peerId) ?? []);
     }
+    this.reportPaused(); // the mapping may have changed
   }
 
   private setPeerTracks(peerId: string, tracks: MediaStreamTrack[]): void {
@@ -205,4 +268,10 @@ export class SfuTransport implements Transport {
     // A new track in the same stream: play() again so the element picks it up.
     if (isNew || add.length > 0) this.host.videos.show(peerId, stream);
   }
+}
+
+/** Simulcast encodings for the camera's capture size (null: one layer). */
+function cameraEncodings(track: MediaStreamTrack): RTCRtpEncodingParameters[] | null {
+  const { width, height } = track.getSettings();
+  return width && height ? simulcastEncodings(width, height) : null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { screenKey } from '../peerVideos';
-import { diffTracks, mappingFrom, tracksByPeer } from './trackMap';
+import { diffTracks, mappingFrom, pausedKeys, tracksByPeer } from './trackMap';
 
 describe('SFU track mapping', () => {
   const mapping = mappingFrom([
@@ -56,5 +56,14 @@ describe('SFU track mapping', () => {
   it('diffs track lists', () => {
     expect(diffTracks(['a', 'b'], ['b', 'c'])).toEqual({ add: ['c'], remove: ['a'] });
     expect(diffTracks([], [])).toEqual({ add: [], remove: [] });
+  });
+
+  it('maps the paused mids to the tiles that show them', () => {
+    const withScreen = mappingFrom([
+      ...mapping.values(),
+      { mid: '6', peerId: 'bob', kind: 'video', source: 'screen' },
+    ]);
+    expect(pausedKeys(['5', '3', '2', '6', '9'], withScreen)).toEqual(['alice', 'bob', screenKey('bob')].sort());
+    expect(pausedKeys([], withScreen)).toEqual([]);
   });
 });

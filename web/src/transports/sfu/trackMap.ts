@@ -57,3 +57,16 @@ export function diffTracks<T>(current: T[], wanted: T[]): { add: T[]; remove: T[
     remove: current.filter((t) => !wanted.includes(t)),
   };
 }
+
+/**
+ * The PeerVideos keys whose video the server paused for bandwidth (`video-paused`): its
+ * mids mapped through `tracks`; a mid we cannot map (yet) or an audio one is left out.
+ */
+export function pausedKeys(mids: Iterable<string>, mapping: ReadonlyMap<string, SfuTrack>): string[] {
+  const keys = new Set<string>();
+  for (const mid of mids) {
+    const track = mapping.get(mid);
+    if (track?.kind === 'video') keys.add(videoKeyOf(track));
+  }
+  return [...keys].sort();
+}

@@ -70,6 +70,7 @@ function makeHost() {
     bufferedAmount: () => buffered,
     log: () => undefined,
     playbackBlocked: () => undefined,
+    videosPaused: () => undefined,
     rejoin: () => undefined,
   };
   return { host, sent, setBuffered: (n: number) => (buffered = n) };
