@@ -6,9 +6,10 @@ stays continuous across layer switches, pauses and publication changes
 (`seq_delta`), an RTP timestamp that keeps moving forward (`ts_delta`, set at
 each switch from the publishers' sender reports or, without them, from the
 time elapsed), VP8 PictureID and TL0PICIDX made continuous the same way, and
-the header extensions this subscriber negotiated. The payload after the VP8
-descriptor is the shared `tail` from the inbound stream; only the header and
-(after a switch) the few descriptor bytes are built per line.
+the header extensions this subscriber negotiated (negotiated.py: the numbers
+and the header writers they make). The payload after the VP8 descriptor is
+the shared `tail` from the inbound stream; only the header and (after a
+switch) the few descriptor bytes are built per line.
 
 A switch (or the start, or a resume) happens at the first packet of a
 keyframe of the target layer: until it arrives, the line keeps forwarding its
@@ -27,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiortc import RTCRtpTransceiver
 
 from roomtone.sfu.history import MASK, History
-from roomtone.sfu.rtp import header, rtcp, vp8
+from roomtone.sfu.negotiated import Negotiated
+from roomtone.sfu.rtp import rtcp, vp8
 from roomtone.sfu.rtp.header import HeaderPacker
 
 if TYPE_CHECKING:
@@ -56,32 +58,6 @@ class LineHost(Protocol):
     def transport_seq(self) -> int: ...
 
     def line_attached(self, line: OutboundLine) -> None: ...
-
-
-class Negotiated:
-    """A line's numbers from the negotiated SDP."""
-
-    __slots__ = ("abs_id", "mid", "mid_id", "pt", "rtx_pt", "rtx_ssrc", "ssrc", "tcc_id")
-
-    def __init__(
-        self,
-        ssrc: int,
-        pt: int,
-        *,
-        rtx_ssrc: int | None = None,
-        rtx_pt: int | None = None,
-        mid: str = "",
-        mid_id: int = 0,
-        abs_id: int = 0,
-        tcc_id: int = 0,
-    ) -> None:
-        self.ssrc, self.pt, self.rtx_ssrc, self.rtx_pt = ssrc, pt, rtx_ssrc, rtx_pt
-        self.mid, self.mid_id, self.abs_id, self.tcc_id = mid, mid_id, abs_id, tcc_id
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Negotiated) and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__
-        )
 
 
 class OutboundLine:
@@ -134,24 +110,8 @@ class OutboundLine:
             return
         self.negotiated = numbers
         self.pt = numbers.pt
-        self.pack, self.header_size = header.header_writer(
-            numbers.ssrc,
-            mid_id=numbers.mid_id,
-            mid=numbers.mid,
-            abs_id=numbers.abs_id,
-            tcc_id=numbers.tcc_id,
-        )
+        self.pack, self.header_size, self.rtx_pack = numbers.header_writers()
         self.tcc = bool(numbers.tcc_id)
-        if numbers.rtx_ssrc is not None and numbers.rtx_pt is not None:
-            self.rtx_pack, _ = header.header_writer(
-                numbers.rtx_ssrc,
-                mid_id=numbers.mid_id,
-                mid=numbers.mid,
-                abs_id=numbers.abs_id,
-                tcc_id=numbers.tcc_id,
-            )
-        else:
-            self.rtx_pack = None
 
     # --- OutgoingLine ----------------------------------------------------------------------
 

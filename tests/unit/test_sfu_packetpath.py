@@ -10,7 +10,8 @@ from typing import Any
 from aiortc.rtp import RtpPacket
 
 from roomtone.sfu.inbound import NACK_TRIES, InboundStream
-from roomtone.sfu.outbound import AUDIO_REPAIR_PACKETS, Negotiated, OutboundLine
+from roomtone.sfu.negotiated import Negotiated
+from roomtone.sfu.outbound import AUDIO_REPAIR_PACKETS, OutboundLine
 from roomtone.sfu.rtp import rtcp
 
 

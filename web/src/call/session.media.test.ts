@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientMessage, PeerState } from '../protocol/messages';
 import { SCREEN_TAKEN } from './presence';
+import { QUALITY_EVERY_MS } from './qualityPoll';
 import { BOB, fakeStream, inCall, opened, setup, type FakeTrack } from './session.fakes';
-import { QUALITY_EVERY_MS } from './session';
 import { HOLD_MS, SAMPLE_MS } from './speaking';
 
 const QUIET: PeerState = { mic: true, camera: true, screen: false, speaking: false, quality: null };

@@ -26,9 +26,9 @@ import {
   SCREEN_TAKEN,
   screenSharer,
   StateReporter,
-  withReceived,
   withState,
 } from './presence';
+import { QualityPoll } from './qualityPoll';
 import { ReconnectTimer } from './reconnect';
 import type { SignalingLink } from './socket';
 import { SpeakingMonitor } from './speaking';
@@ -51,9 +51,6 @@ const FINAL_CLOSE_CODES = new Set([1008]);
 /** Our close code when we drop the socket to rejoin (the transport asked). */
 export const REJOIN_CLOSE_CODE = 4000;
 
-/** How often the connection-quality indicator is refreshed. */
-export const QUALITY_EVERY_MS = 2000;
-
 export class CallSession {
   private state: CallState = INITIAL;
   private readonly listeners = new Set<() => void>();
@@ -65,7 +62,7 @@ export class CallSession {
   private readonly speaking: SpeakingMonitor;
   private media: MediaControl | null = null;
   private reporter: StateReporter | null = null;
-  private qualityTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly quality: QualityPoll;
   private name = '';
   /** Counts join() calls, so a permission prompt answered after leave → join is ignored. */
   private joins = 0;
@@ -78,6 +75,14 @@ export class CallSession {
     private readonly deps: SessionDeps,
   ) {
     this.reconnect = new ReconnectTimer(deps.reconnectDelay);
+    this.quality = new QualityPoll({
+      transport: () => this.transport,
+      state: () => this.state,
+      changed: (patch) => {
+        this.update(patch);
+        this.reportState();
+      },
+    });
     this.speaking = new SpeakingMonitor(deps.levelMeter, (speaking) => {
       this.update({ speaking });
       this.reportState();
@@ -135,7 +140,7 @@ export class CallSession {
     this.log('join', { mode: this.options.configuredMode() ?? 'unknown', video: opened.cameraProblem === null });
     this.everJoined = false;
     this.reconnect.reset();
-    this.startQuality();
+    this.quality.start();
     this.connect();
   }
 
@@ -229,31 +234,9 @@ export class CallSession {
 
   private stopMedia(): void {
     this.speaking.stop();
-    this.stopQuality();
+    this.quality.stop();
     this.media?.stop();
     this.media = null;
-  }
-
-  /** Every QUALITY_EVERY_MS: our link and each participant's, from the transport. */
-  private startQuality(): void {
-    this.stopQuality();
-    this.qualityTimer = setInterval(() => void this.sampleQuality(), QUALITY_EVERY_MS);
-  }
-
-  private stopQuality(): void {
-    if (this.qualityTimer !== null) clearInterval(this.qualityTimer);
-    this.qualityTimer = null;
-  }
-
-  private async sampleQuality(): Promise<void> {
-    const transport = this.transport;
-    if (!transport || this.state.phase !== 'in-call') return;
-    const report = await transport.quality();
-    if (transport !== this.transport) return; // replaced meanwhile
-    const participants = withReceived(this.state.participants, report.peers);
-    if (report.own === this.state.quality && participants === this.state.participants) return;
-    this.update({ quality: report.own, participants });
-    this.reportState();
   }
 
   // --- connection ----------------------------------------------------------
