@@ -111,3 +111,25 @@ def test_remb_only_fallback_is_sane() -> None:
     free = run([(0, 20_000_000)], 60, mode="remb")
     # the receiver's estimate grows 8 %/s at most: slower than probing, but it gets there
     assert free.first_time(0, lambda layers: all((layers.get(x) or 0) >= 1 for x in LINES)) <= 40
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_link_that_carries_one_low_layer_plays_one_video_steadily(seed: int) -> None:
+    # The browser's 640x480 simulcast (320x240 at ~110 k, 640x480) through the weak-link
+    # tests' token bucket at 2% loss: audio and one q layer fit, two do not. One video
+    # must play throughout, not pause on every dip and wait out a resume hold (the other
+    # took its place, or the estimate sat just below the resume margin: both frozen).
+    rate = 210_000
+    trace = run(
+        [(0, rate)],
+        60,
+        seed=seed,
+        loss=0.02,
+        burst=3028,
+        queue_bytes=int(rate / 8 * 0.2),
+        layers=(110_000.0, 750_000.0),
+    )
+    shares = sorted(trace.paused_share(line, 20, 60) for line in LINES)
+    assert shares[0] <= 0.02, shares  # one plays steadily...
+    assert shares[1] >= 0.9, shares  # ...and the other, which does not fit, stays paused
+    assert trace.audio_received_share() >= 0.96
