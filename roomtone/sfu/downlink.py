@@ -29,7 +29,8 @@ from roomtone.sfu.bandwidth.estimator import MAX_BITRATE, BandwidthEstimator
 from roomtone.sfu.bandwidth.pacer import Pacer
 from roomtone.sfu.bandwidth.twcc import parse_feedback
 from roomtone.sfu.media import codec_preferences
-from roomtone.sfu.outbound import Negotiated, OutboundLine
+from roomtone.sfu.negotiated import Negotiated
+from roomtone.sfu.outbound import OutboundLine
 from roomtone.sfu.rtp import rtcp
 from roomtone.sfu.rtp.extensions import ABS_SEND_TIME, MID, TRANSPORT_CC
 from roomtone.sfu.sdpmedia import RtpSection
