@@ -45,53 +45,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench import comparison, janusserver, realmedia  # noqa: E402
 from bench.comparison import Result, Snapshot  # noqa: E402
+from bench.workerproc import WorkerProcess  # noqa: E402
+from tests.serverproc import stop_process  # noqa: E402
 
 PER_WORKER = 2
 OUT = ROOT / "bench" / "out"
 PLOT = ROOT / "docs" / "img" / "janus-vs-sfu.png"
 READY_TIMEOUT = 60.0  # seconds for every stream to flow after the joins
-
-
-class Worker:
-    """One bench/rtcworker.py subprocess and its JSON-lines conversation."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls) -> Worker:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(ROOT / "bench" / "rtcworker.py"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        return cls(proc)
-
-    async def ask(self, **command: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
-        await self.proc.stdin.drain()
-        reply = json.loads(await self.proc.stdout.readline() or b'{"error": "worker exited"}')
-        if "error" in reply:
-            raise RuntimeError(f"worker: {reply['error']}")
-        return dict(reply)
-
-    def cpu_seconds(self) -> float:
-        with contextlib.suppress(OSError):
-            return comparison.process_cpu_seconds(self.proc.pid)
-        return 0.0
-
-    async def quit(self) -> None:
-        assert self.proc.stdin is not None
-        with contextlib.suppress(OSError):
-            self.proc.stdin.write(b'{"cmd": "quit"}\n')
-            await self.proc.stdin.drain()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 15)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 @contextlib.contextmanager
@@ -126,15 +86,10 @@ def running_roomtone() -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
             janusserver.wait_http(proc, f"http://127.0.0.1:{port}/health", log)
             yield proc, port, log
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
-async def join_all(server: str, url: str, workers: list[Worker], n: int) -> dict[str, str]:
+async def join_all(server: str, url: str, workers: list[WorkerProcess], n: int) -> dict[str, str]:
     """Everyone joins and publishes; returns the senders' labels (Roomtone id → name)."""
     names = [f"P{i}" for i in range(n)]
     placement = [names[i :: len(workers)] for i in range(len(workers))]
@@ -153,7 +108,7 @@ async def join_all(server: str, url: str, workers: list[Worker], n: int) -> dict
     return {}
 
 
-async def snapshot(pid: int, workers: list[Worker], labels: dict[str, str]) -> Snapshot:
+async def snapshot(pid: int, workers: list[WorkerProcess], labels: dict[str, str]) -> Snapshot:
     replies = await asyncio.gather(*(w.ask(cmd="report") for w in workers))
     streams = {
         (receiver, labels.get(sender, sender), kind): (frames, size)
@@ -177,7 +132,9 @@ async def snapshot(pid: int, workers: list[Worker], labels: dict[str, str]) -> S
     )
 
 
-async def wait_flowing(pid: int, workers: list[Worker], labels: dict[str, str], n: int) -> bool:
+async def wait_flowing(
+    pid: int, workers: list[WorkerProcess], labels: dict[str, str], n: int
+) -> bool:
     """Wait until every video stream delivered a second of frames; False if some never did."""
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
@@ -208,7 +165,10 @@ async def run_case(
     during: Hook | None = None,
 ) -> Result:
     """One server, one room of `n`; `during(pid, seconds)` replaces the plain wait if given."""
-    workers = [await Worker.start() for _ in range((n + PER_WORKER - 1) // PER_WORKER)]
+    workers = [
+        await WorkerProcess.start(ROOT / "bench" / "rtcworker.py")
+        for _ in range((n + PER_WORKER - 1) // PER_WORKER)
+    ]
     try:
         with server_process(server) as (pid, url, log_tail):
             labels = await join_all(server, url, workers, n)
@@ -229,7 +189,7 @@ async def run_case(
     return result
 
 
-async def _reports(workers: list[Worker]) -> list[dict[str, Any]]:
+async def _reports(workers: list[WorkerProcess]) -> list[dict[str, Any]]:
     return list(await asyncio.gather(*(w.ask(cmd="report") for w in workers)))
 
 

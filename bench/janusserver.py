@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.serverproc import stop_process
+
 LIBDIR = Path("/usr/lib/x86_64-linux-gnu/janus")
 ROOM = 1234
 INTERFACE = "ifb0"
@@ -171,12 +173,7 @@ def running_janus(debug: int = 3) -> Iterator[JanusProcess]:
             wait_http(proc, f"{janus.url}/info", log)
             yield janus
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def wait_http(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 90.0) -> None:

@@ -43,8 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
 
+from bench.workerproc import WorkerProcess  # noqa: E402
 from roomtone.sfu import aiortc_adapter as adapter  # noqa: E402
 from roomtone.sfu.packetize import packer_for  # noqa: E402
+from tests.serverproc import stop_process  # noqa: E402
 from tests.sfupeer import ClipTrack, audio_clip, read_barcode, video_clip  # noqa: E402
 
 PER_WORKER = 2  # participants per client process (see bench/sfuworker.py)
@@ -106,8 +108,7 @@ def server(mode: str) -> Any:
             time.sleep(0.1)
         yield proc, f"ws://127.0.0.1:{port}/ws"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_process(proc)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -115,43 +116,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class WorkerProcess:
-    """One bench/sfuworker.py subprocess and its JSON-lines conversation."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls) -> WorkerProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(ROOT / "bench" / "sfuworker.py"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        return cls(proc)
-
-    async def ask(self, **command: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(command).encode() + b"\n")
-        await self.proc.stdin.drain()
-        return json.loads(await self.proc.stdout.readline())
-
-    async def quit(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b'{"cmd": "quit"}\n')
-        await self.proc.stdin.drain()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 15)
-        except TimeoutError:
-            self.proc.kill()
-
-
 async def run_case(mode: str, n: int, seconds: float, warmup: float) -> Result:
     # At most PER_WORKER participants per process; P0 and the last participant
     # (which decodes P0's video for the latency figure) share worker 0.
     placement = [0] + [1 + (i - 1) // PER_WORKER for i in range(1, n - 1)] + [0]
-    workers = [await WorkerProcess.start() for _ in range(max(placement) + 1)]
+    workers = [
+        await WorkerProcess.start(ROOT / "bench" / "sfuworker.py")
+        for _ in range(max(placement) + 1)
+    ]
     try:
         with server(mode) as (proc, url):
             simulcast = mode == "simulcast"
