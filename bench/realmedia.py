@@ -12,14 +12,12 @@ SFU_V2.md) at ~500 and ~150 kbit/s.
 
 from __future__ import annotations
 
-import contextlib
 import fractions
 import hashlib
 import math
 import random
 import struct
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -27,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.sfupeer import Clip  # noqa: E402
+from tests.sfupeer import Clip, cached_frames  # noqa: E402
 
 FPS = 30
 SECONDS = 10  # one loop; the clip restarts on its keyframe
@@ -116,29 +114,11 @@ def _encode_audio() -> list[bytes]:
     return out
 
 
-def _cached(name: str, make: object) -> tuple[bytes, ...]:
-    path = Path(tempfile.gettempdir()) / f"roomtone-bench-{name}.bin"
-    with contextlib.suppress(OSError, struct.error):
-        data = path.read_bytes()
-        frames, offset = [], 0
-        while offset < len(data):
-            (size,) = struct.unpack_from("!I", data, offset)
-            frames.append(data[offset + 4 : offset + 4 + size])
-            offset += 4 + size
-        if frames:
-            return tuple(frames)
-    frames = tuple(make())  # type: ignore[operator]
-    tmp = path.with_suffix(f".{random.getrandbits(32)}.tmp")
-    tmp.write_bytes(b"".join(struct.pack("!I", len(f)) + f for f in frames))
-    tmp.replace(path)
-    return frames
-
-
 @cache
 def video_layer(rid: str = "f") -> Clip:
     """One layer's clip (rid q, h or f), 30 fps, keyframe only at index 0."""
     key = hashlib.sha1(f"{FORMAT}-{rid}-{LAYERS[rid]}-{FULL}-{SECONDS}".encode()).hexdigest()[:8]
-    frames = _cached(f"vp8-{rid}-{key}", lambda: _encode(rid))
+    frames = cached_frames(f"bench-vp8-{rid}-{key}", lambda: _encode(rid))
     return Clip("video", frames, 90_000 // FPS, 1 / FPS)
 
 
@@ -146,7 +126,7 @@ def video_layer(rid: str = "f") -> Clip:
 def audio() -> Clip:
     """Mono Opus at ~32 kbit/s in 20 ms packets."""
     key = hashlib.sha1(f"{FORMAT}-opus-{AUDIO_KBPS}-{SECONDS}".encode()).hexdigest()[:8]
-    return Clip("audio", _cached(f"opus-{key}", _encode_audio), 960, 0.02)
+    return Clip("audio", cached_frames(f"bench-opus-{key}", _encode_audio), 960, 0.02)
 
 
 def clip_kbps(clip: Clip) -> float:

@@ -79,8 +79,9 @@ class Clip:
         return [i for i, f in enumerate(self.frames) if self.kind == "video" and is_vp8_keyframe(f)]
 
 
-def _cached(name: str, make: Any) -> tuple[bytes, ...]:
-    path = Path(tempfile.gettempdir()) / f"roomtone-sfu-{name}.bin"
+def cached_frames(name: str, make: Any) -> tuple[bytes, ...]:
+    """Encoded frames kept in the temp dir across runs: encoding a clip takes seconds."""
+    path = Path(tempfile.gettempdir()) / f"roomtone-{name}.bin"
     with contextlib.suppress(OSError, struct.error):
         data = path.read_bytes()
         frames, offset = [], 0
@@ -155,7 +156,7 @@ def video_clip(seconds: int = 5, barcode: bool = False) -> Clip:
         return out
 
     digest = hashlib.sha1(f"v1-{seconds}-{barcode}".encode()).hexdigest()[:8]
-    return Clip("video", _cached(f"vp8-{digest}", make), 90_000 // FPS, 1 / FPS)
+    return Clip("video", cached_frames(f"sfu-vp8-{digest}", make), 90_000 // FPS, 1 / FPS)
 
 
 @cache
@@ -181,7 +182,7 @@ def audio_clip(seconds: int = 5) -> Clip:
         return out
 
     digest = hashlib.sha1(f"a1-{seconds}".encode()).hexdigest()[:8]
-    return Clip("audio", _cached(f"opus-{digest}", make), 960, AUDIO_FRAME_SECONDS)
+    return Clip("audio", cached_frames(f"sfu-opus-{digest}", make), 960, AUDIO_FRAME_SECONDS)
 
 
 class ClipTrack(MediaStreamTrack):

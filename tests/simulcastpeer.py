@@ -34,7 +34,7 @@ from roomtone.sfu.rtp import rtcp
 from roomtone.sfu.rtp.extensions import REPAIRED_RID, RID
 from roomtone.sfu.rtp.header import FIXED, one_byte_block
 from roomtone.sfu.sdp import split_sections
-from tests.sfupeer import FPS, Clip, ClipTrack, SfuPeer, _cached, audio_clip
+from tests.sfupeer import FPS, Clip, ClipTrack, SfuPeer, audio_clip, cached_frames
 
 LAYERS = (("q", 80, 60, 40_000), ("h", 160, 120, 120_000), ("f", 320, 240, 600_000))
 RID_ID, REPAIRED_RID_ID = 10, 11
@@ -77,7 +77,7 @@ def layer_clip(width: int, height: int, bitrate: int, seconds: int = 5) -> Clip:
         return out
 
     digest = hashlib.sha1(f"layer-v1-{width}x{height}-{bitrate}-{seconds}".encode()).hexdigest()[:8]
-    return Clip("video", _cached(f"vp8-{digest}", make), 90_000 // FPS, 1 / FPS)
+    return Clip("video", cached_frames(f"sfu-vp8-{digest}", make), 90_000 // FPS, 1 / FPS)
 
 
 def frame_digest(frame: bytes) -> bytes:
