@@ -17,9 +17,7 @@ these. Commands arrive as JSON lines on stdin, replies go to stdout:
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import realmedia  # noqa: E402
 from bench.benchpeer import BenchPeer, JanusPeer, RoomtonePeer  # noqa: E402
+from bench.workerproc import serve  # noqa: E402
 
 # aioice sizes every socket's receive buffer to this (256 KiB, about 250 ms of a
 # participant's 8 Mbit/s at N = 8). A load generator starved for longer by a busy
@@ -102,20 +101,7 @@ class Worker:
 
 async def main() -> None:
     aioice.turn.UDP_SOCKET_BUFFER_SIZE = CLIENT_SOCKET_BUFFER
-    worker = Worker()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while line := await reader.readline():
-        try:
-            reply = await worker.handle(json.loads(line))
-        except Exception as exc:
-            traceback.print_exc()
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        if reply is None:
-            break
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    await serve(Worker())
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Commands arrive as JSON lines on stdin, replies go to stdout:
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.workerproc import serve  # noqa: E402
 from tests.sfupeer import SfuPeer, audio_clip, read_barcode, video_clip  # noqa: E402
 from tests.simulcastpeer import SimulcastPeer  # noqa: E402
 
@@ -85,16 +85,7 @@ class Worker:
 
 
 async def main() -> None:
-    worker = Worker()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while line := await reader.readline():
-        reply = await worker.handle(json.loads(line))
-        if reply is None:
-            break
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    await serve(Worker())
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import json
 import sys
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bench import comparison
 
@@ -58,3 +59,28 @@ class WorkerProcess:
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
+
+
+class Handler(Protocol):
+    async def handle(self, command: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+async def serve(worker: Handler) -> None:
+    """The worker side: one JSON command per stdin line, one reply per stdout line.
+
+    A command that raises is answered with {"error": ...} (the traceback goes to
+    stderr) so the bench can say what failed; a None reply ends the loop.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        try:
+            reply = await worker.handle(json.loads(line))
+        except Exception as exc:
+            traceback.print_exc()
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        if reply is None:
+            break
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
