@@ -172,7 +172,9 @@ def test_downlink_tcp_change_and_lift_mid_run(net: LoopbackShaper) -> None:
 
     net.limit(link, Direction.DOWN, Conditions(rate_kbit=2000))
     faster = tcp_kbit("127.0.0.3", Direction.DOWN)
-    assert 2 * slow < faster <= 2300, (slow, faster)
+    # Above what the old limit lets through (600, its bound above): the new one replaced it.
+    # Not 2 x slow: a fresh connection's slow start over the new rate varies with the machine.
+    assert 600 < faster <= 2300, (slow, faster)
 
     net.lift(link)
     lifted = tcp_kbit("127.0.0.3", Direction.DOWN)
